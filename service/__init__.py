@@ -1,0 +1,1 @@
+"""The xiuhua application: composes vision with storage, people and the city platform."""

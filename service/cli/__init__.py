@@ -1,0 +1,1 @@
+"""The ``xiuhua`` command line."""
