@@ -57,8 +57,7 @@ class Frame:
     def __post_init__(self) -> None:
         if self.image.ndim != 3 or self.image.shape[2] != 3 or self.image.dtype != np.uint8:
             raise ValueError(
-                f"Frame image must be (H, W, 3) uint8, got {self.image.shape} {self.image.dtype} "
-                f"from {self.source_id}"
+                f"Frame image must be (H, W, 3) uint8, got {self.image.shape} {self.image.dtype} from {self.source_id}"
             )
 
     @property

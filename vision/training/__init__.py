@@ -1,0 +1,1 @@
+"""Building the detector: datasets, training, evaluation, export and model cards."""
