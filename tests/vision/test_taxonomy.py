@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -79,7 +81,7 @@ def test_lookups() -> None:
         taxonomy.classes_of("littering")
 
 
-def _write(tmp_path: Path, mutate) -> Path:  # type: ignore[no-untyped-def]
+def _write(tmp_path: Path, mutate: Callable[[dict[str, Any]], object]) -> Path:
     data = yaml.safe_load(DEFAULT_TAXONOMY_PATH.read_text(encoding="utf-8"))
     mutate(data)
     path = tmp_path / "taxonomy.yaml"
@@ -88,7 +90,7 @@ def _write(tmp_path: Path, mutate) -> Path:  # type: ignore[no-untyped-def]
 
 
 def test_a_city_extension_is_data_only(tmp_path: Path) -> None:
-    def extend(data: dict) -> None:  # type: ignore[type-arg]
+    def extend(data: dict[str, Any]) -> None:
         data["event_codes"]["0599"] = {"major": "05", "zh": "占道洗车", "en": "Car washing on the street"}
         data["classes"].append(
             {
@@ -122,7 +124,7 @@ def test_a_city_extension_is_data_only(tmp_path: Path) -> None:
         (lambda d: d["classes"][0].update(violation="context"), "classes[0].event_code"),
     ],
 )
-def test_errors_name_the_file_and_field(tmp_path: Path, mutate, field: str) -> None:  # type: ignore[no-untyped-def]
+def test_errors_name_the_file_and_field(tmp_path: Path, mutate: Callable[[dict[str, Any]], object], field: str) -> None:
     path = _write(tmp_path, mutate)
     with pytest.raises(TaxonomyError) as caught:
         load_taxonomy(path)

@@ -79,7 +79,7 @@ def evaluate_detector(
     split: str = "val",
     conf: float = 0.001,
     batch: int = 8,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> EvaluationResult:
     """Run ``detector`` over a dataset split and score it.
 

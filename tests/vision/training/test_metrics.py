@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -69,13 +70,13 @@ def test_ap_per_class_skips_classes_without_targets_and_zeroes_unpredicted() -> 
 
 
 @pytest.fixture(scope="module")
-def ultralytics_metrics():  # type: ignore[no-untyped-def]
+def ultralytics_metrics() -> ModuleType:
     os.environ.setdefault("YOLO_OFFLINE", "1")
     return pytest.importorskip("ultralytics.utils.metrics")
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_agrees_with_ultralytics_ap_per_class(ultralytics_metrics, seed: int) -> None:  # type: ignore[no-untyped-def]
+def test_agrees_with_ultralytics_ap_per_class(ultralytics_metrics: ModuleType, seed: int) -> None:
     rng = np.random.default_rng(seed)
     n_pred, n_true = 400, 150
     pred_cls = rng.integers(0, 5, n_pred)
@@ -96,7 +97,7 @@ def test_agrees_with_ultralytics_ap_per_class(ultralytics_metrics, seed: int) ->
         assert metrics.recall == pytest.approx(r[row], abs=1e-9)
 
 
-def test_matching_agrees_with_ultralytics_validator(ultralytics_metrics) -> None:  # type: ignore[no-untyped-def]
+def test_matching_agrees_with_ultralytics_validator(ultralytics_metrics: ModuleType) -> None:
     torch = pytest.importorskip("torch")
     from types import SimpleNamespace
 
@@ -121,7 +122,7 @@ def test_matching_agrees_with_ultralytics_validator(ultralytics_metrics) -> None
         fake_self,  # type: ignore[arg-type]
         torch.from_numpy(pred_cls),
         torch.from_numpy(true_cls),
-        torch.from_numpy(box_iou(true_xyxy, pred_xyxy).astype(np.float64)),
+        torch.from_numpy(box_iou(true_xyxy.astype(np.float32), pred_xyxy.astype(np.float32)).astype(np.float64)),
     ).numpy()
     assert ours.any()
     np.testing.assert_array_equal(ours, theirs)

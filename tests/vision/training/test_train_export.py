@@ -1,0 +1,185 @@
+"""Tiny real ultralytics runs: training offline, resuming, fine-tuning on other classes, exporting.
+
+One shared 1-epoch run at 64 px on a handful of generated images (about 10 s); the resume test trains its own.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from training_factories import FakeDetector, ImageSpec, detections, make_dataset
+
+from vision.errors import ModelError, VisionError
+from vision.training.card import load_card
+
+pytest.importorskip("ultralytics")
+
+from vision.training.train import TrainResult, TrainSettings, train
+
+SCENE = [
+    ImageSpec([(0, (8, 8, 40, 30)), (1, (50, 20, 90, 60))]),
+    ImageSpec([(1, (10, 30, 40, 60))]),
+    ImageSpec([(0, (60, 5, 92, 40))]),
+]
+
+
+@pytest.fixture(scope="module")
+def no_network() -> Iterator[list[Any]]:
+    """Refuse (and record) every DNS lookup and connection while the module's tests run."""
+    attempts: list[Any] = []
+    real_connect, real_lookup = socket.socket.connect, socket.getaddrinfo
+
+    def connect(self: socket.socket, address: Any) -> None:
+        attempts.append(("connect", address))
+        raise OSError("network disabled in this test")
+
+    def lookup(host: Any, *args: Any, **kwargs: Any) -> Any:
+        attempts.append(("getaddrinfo", host))
+        raise OSError("network disabled in this test")
+
+    socket.socket.connect = connect  # type: ignore[method-assign,assignment]
+    socket.getaddrinfo = lookup
+    yield attempts
+    socket.socket.connect = real_connect  # type: ignore[method-assign]
+    socket.getaddrinfo = real_lookup
+
+
+def _settings(data: Path, project: Path, name: str, **changes: Any) -> TrainSettings:
+    base: dict[str, Any] = {"epochs": 1, "imgsz": 64, "batch": 2, "workers": 0, "cache": None, "evaluate": False}
+    return TrainSettings(data=data, name=name, project=project, **{**base, **changes})
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory, no_network: list[Any]) -> TrainResult:
+    root = tmp_path_factory.mktemp("train")
+    data = make_dataset(root / "ds", ["cat", "dog"], {"train": SCENE * 2, "val": SCENE})
+    # A model-free stand-in for the detector backends, so the end-of-training evaluation path runs too.
+    fake = FakeDetector(("cat", "dog"), {6: detections([(0, 0.9, (8, 8, 40, 30))])})
+    with pytest.MonkeyPatch.context() as patch:
+        import vision.detect
+
+        patch.setattr(vision.detect, "load_detector", lambda *a, **k: fake, raising=False)
+        return train(_settings(data, root / "runs", "tiny", evaluate=True, source="synthetic"))
+
+
+def test_training_writes_weights_and_card_without_network(run: TrainResult, no_network: list[Any]) -> None:
+    assert run.best.is_file() and run.last.is_file()
+    assert run.epochs_completed == 1
+    assert no_network == []
+    card = load_card(run.card)
+    assert card.classes == ("cat", "dog")
+    assert card.imgsz == (64, 64)
+    assert "parameters" in card.architecture
+    (stage,) = card.training["stages"]
+    assert stage["epochs_completed"] == 1 and stage["finished"]
+    assert stage["data"]["images"] == {"train": 6, "val": 3}
+    assert card.training["seed"] == 0
+    assert (run.run_dir / "README.md").read_text(encoding="utf-8").startswith("# tiny")
+
+
+def test_training_records_its_val_evaluation(run: TrainResult) -> None:
+    entry = load_card(run.card).metrics["ds-val"]
+    assert entry["source"] == "synthetic"
+    assert entry["trained_on"] is False
+    assert entry["used_for_selection"] is True
+    assert set(entry["classes"]) == {"cat", "dog"}
+    assert entry["command"].startswith("xiuhua evaluate --model ")
+
+
+def test_existing_run_is_not_overwritten(run: TrainResult) -> None:
+    data = run.run_dir / "data.yaml"
+    with pytest.raises(VisionError, match="exists; pass resume"):
+        train(_settings(data, run.run_dir.parent, "tiny"))
+
+
+def test_finished_run_cannot_be_resumed(run: TrainResult) -> None:
+    with pytest.raises(VisionError, match="this run finished"):
+        train(_settings(Path(), run.run_dir.parent, "tiny", resume=True))
+
+
+def test_missing_checkpoint_is_never_downloaded(tmp_path: Path, no_network: list[Any]) -> None:
+    data = make_dataset(tmp_path / "ds", ["cat"], {"train": SCENE[2:], "val": SCENE[2:]})
+    with pytest.raises(ModelError, match="nothing is downloaded"):
+        train(_settings(data, tmp_path / "runs", "x", model="yolo26n.pt"))
+    assert no_network == []
+
+
+def test_fine_tuning_on_other_classes(run: TrainResult, tmp_path: Path, no_network: list[Any]) -> None:
+    names = ["window", "cantilever", "signboard"]
+    scene = [ImageSpec([(1, (8, 8, 40, 30)), (2, (50, 20, 90, 60))]), ImageSpec([(0, (10, 30, 40, 60))])]
+    data = make_dataset(tmp_path / "facade", names, {"train": scene * 2, "val": scene})
+    result = train(_settings(data, tmp_path / "runs", "tuned", model=str(run.best)))
+    card = load_card(result.card)
+    assert card.classes == tuple(names)
+    first, second = card.training["stages"]
+    assert first["run"] == str(run.run_dir) and first["model"] == "yolo26n.yaml"
+    assert second["model"] == str(run.best)
+    assert [d["yaml"] for d in card.training["data"]] == [first["data"]["yaml"], second["data"]["yaml"]]
+    assert no_network == []
+
+    from vision.training.ultralytics_env import torch_load
+
+    names_in_weights = torch_load(result.best)["model"].names
+    assert list(names_in_weights.values()) == names
+
+
+def test_interrupted_run_resumes_to_the_end(tmp_path: Path, no_network: list[Any]) -> None:
+    data = make_dataset(tmp_path / "ds", ["cat", "dog"], {"train": SCENE, "val": SCENE[:1]})
+    settings = _settings(data, tmp_path / "runs", "cut", epochs=2)
+
+    class Interrupted(Exception):
+        pass
+
+    def stop_after_first_epoch(trainer: Any) -> None:
+        raise Interrupted
+
+    with pytest.raises(Interrupted):
+        train(settings, callbacks={"on_model_save": stop_after_first_epoch})
+    card = load_card(tmp_path / "runs" / "cut" / "card.yaml")
+    assert card.training["stages"][0]["epochs_completed"] == 1
+    assert card.training["stages"][0]["finished"] is None
+
+    result = train(_settings(Path(), tmp_path / "runs", "cut", resume=True))
+    assert result.epochs_completed == 2
+    stage = load_card(result.card).training["stages"][0]
+    assert stage["epochs_completed"] == 2 and stage["finished"]
+    assert no_network == []
+
+
+def test_export_writes_runtimes_and_card(run: TrainResult, tmp_path: Path, no_network: list[Any]) -> None:
+    from vision.training.export import export_model
+
+    out = tmp_path / "models" / "tiny-v1"
+    result = export_model(run.best, out, imgsz=64, default_conf=0.3)
+    assert result.pytorch == out / "tiny-v1.pt"
+    assert (out / "tiny-v1.onnx").is_file()
+    assert (out / "tiny-v1_openvino_model" / "tiny-v1.xml").is_file()
+    assert result.openvino_precision == "fp16"
+    card = load_card(out / "card.yaml")
+    assert card.name == "tiny-v1"
+    assert card.default_conf == 0.3
+    assert card.files["onnx"] == "tiny-v1.onnx"
+    assert "ds-val" in card.metrics  # carried over from the training run's card
+    assert any(note.startswith("OpenVINO weights: FP16") for note in card.notes)
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    assert "| 0 | cat |" in readme
+
+    from vision.training.ultralytics_env import torch_load
+
+    slim = torch_load(result.pytorch)
+    assert slim["optimizer"] is None
+    assert next(slim["model"].parameters()).dtype.is_floating_point
+    assert str(next(slim["model"].parameters()).dtype) == "torch.float16"
+
+    onnxruntime = pytest.importorskip("onnxruntime")
+    session = onnxruntime.InferenceSession(str(result.onnx), providers=["CPUExecutionProvider"])
+    (output,) = session.run(None, {session.get_inputs()[0].name: np.zeros((1, 3, 64, 64), np.float32)})
+    assert output.shape[0] == 1 and output.shape[2] == 6  # NMS-free head: x1 y1 x2 y2 score class
+    assert no_network == []
+    assert os.environ.get("YOLO_OFFLINE") == "1"
