@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from source_factories import make_photo, make_video
+from factories.media import make_photo, make_video
 
 from vision.errors import SourceError
 from vision.sources import (

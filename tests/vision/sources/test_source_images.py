@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from source_factories import make_photo
+from factories.media import make_photo
 
 from vision.errors import SourceError
 from vision.sources import ImageSource

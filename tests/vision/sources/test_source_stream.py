@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from source_factories import HEIGHT, WIDTH, http_folder, make_hls, make_video, mjpeg_server
+from factories.media import HEIGHT, WIDTH, http_folder, make_hls, make_video, mjpeg_server
 
 from vision.errors import SourceError
 from vision.frame import Frame

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from source_factories import CAR_VIDEO, HEIGHT, WIDTH, grey_level, make_video, truncate_copy
+from factories.media import CAR_VIDEO, HEIGHT, WIDTH, grey_level, make_video, truncate_copy
 
 from vision.errors import SourceError
 from vision.frame import Frame

@@ -18,7 +18,7 @@ from av.video.stream import VideoStream
 from PIL import Image
 
 WIDTH, HEIGHT = 64, 48
-CAR_VIDEO = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "videos" / "car-detection.mp4"
+CAR_VIDEO = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "videos" / "car-detection.mp4"
 
 
 def grey_level(index: int) -> int:
