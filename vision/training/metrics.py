@@ -143,8 +143,10 @@ def ap_per_class(
     Returns:
         Metrics by class id; P and R at the confidence where the smoothed mean F1 over these classes peaks.
     """
-    tp = np.asarray(tp, np.float64).reshape(len(np.asarray(conf).reshape(-1)), -1)
     conf = np.asarray(conf, np.float64).reshape(-1)
+    tp = np.asarray(tp, np.float64)
+    if tp.ndim == 1:  # a single IoU threshold
+        tp = tp[:, None]
     pred_cls = np.asarray(pred_cls).reshape(-1)
     order = np.argsort(-conf, kind="stable")
     tp, conf, pred_cls = tp[order], conf[order], pred_cls[order]

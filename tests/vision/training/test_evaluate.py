@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from training_factories import FakeDetector, ImageSpec, detections, make_dataset
+from factories.training import FakeDetector, ImageSpec, detections, make_dataset
 
 from vision.errors import VisionError
 from vision.taxonomy import load_taxonomy

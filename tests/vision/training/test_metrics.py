@@ -69,6 +69,12 @@ def test_ap_per_class_skips_classes_without_targets_and_zeroes_unpredicted() -> 
     assert result.classes[1].recall == 0.0
 
 
+def test_no_predictions_at_all() -> None:
+    result = ap_per_class(np.zeros((0, 10), bool), [], [], [0, 0, 1])
+    assert result.classes[0].ap50 == 0.0 and result.classes[1].ap50_95 == 0.0
+    assert result.classes[0].instances == 2
+
+
 @pytest.fixture(scope="module")
 def ultralytics_metrics() -> ModuleType:
     os.environ.setdefault("YOLO_OFFLINE", "1")

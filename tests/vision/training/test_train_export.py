@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from training_factories import FakeDetector, ImageSpec, detections, make_dataset
+from factories.training import FakeDetector, ImageSpec, detections, make_dataset
 
 from vision.errors import ModelError, VisionError
 from vision.training.card import load_card
