@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import sys
@@ -56,8 +57,8 @@ def train_command(
         patience=patience,
         source=source,
         evaluate=evaluate,
-        command=_train_command_line(data, model, epochs, imgsz, batch, name, resume, seed),
     )
+    settings = dataclasses.replace(settings, command=_train_command_line(settings))
     try:
         result = train(settings)
     except VisionError as error:
@@ -71,7 +72,9 @@ def evaluate_command(
     data: Path = typer.Option(..., help="A YOLO data.yaml."),
     split: str = typer.Option("val", help="val, test or train."),
     conf: float = typer.Option(0.001, min=0.0, max=1.0, help="Score threshold (low: see the whole PR curve)."),
-    iou: float = typer.Option(0.6, min=0.0, max=1.0, help="NMS IoU, for backends that run NMS."),
+    iou: float | None = typer.Option(
+        None, min=0.0, max=1.0, help="NMS IoU for models with a classic head (default: the backend's own)."
+    ),
     batch: int = typer.Option(8, min=1, help="Images per detector call."),
     device: str = typer.Option("cpu"),
     threads: int = typer.Option(None, min=1, help="CPU threads of the runtime (default: its own)."),
@@ -127,13 +130,14 @@ def export_command(
 
 
 def _evaluate(
-    model: Path, data: Path, split: str, conf: float, iou: float, batch: int, device: str, threads: int | None
+    model: Path, data: Path, split: str, conf: float, iou: float | None, batch: int, device: str, threads: int | None
 ) -> Any:
     import inspect
 
     from tqdm import tqdm
 
     from vision.detect import load_detector
+    from vision.errors import VisionError
     from vision.training.dataset import load_data_yaml
     from vision.training.evaluate import evaluate_detector
 
@@ -141,7 +145,10 @@ def _evaluate(
     options: dict[str, Any] = {"device": device, "conf": conf}
     if threads is not None:
         options["threads"] = threads
-    if "iou" in inspect.signature(load_detector).parameters:
+    if iou is not None:
+        # Our exports are NMS-free (YOLO26's end-to-end head), so IoU matters only for other models' NMS.
+        if "iou" not in inspect.signature(load_detector).parameters:
+            raise VisionError("--iou: this build's detector loader does not take an NMS IoU; leave it out")
         options["iou"] = iou
     detector = load_detector(model, **options)
     with tqdm(total=len(spec.images(split)), desc=f"evaluate {split}", unit="img", file=sys.stderr) as bar:
@@ -158,13 +165,13 @@ def _record(
     data: Path,
     split: str,
     conf: float,
-    iou: float,
+    iou: float | None,
 ) -> None:
     import shlex
 
     from vision.training.card import load_card, metrics_entry, write_card
 
-    options = ["--split", split, "--conf", str(conf), "--iou", str(iou)]
+    options = ["--split", split, "--conf", str(conf), *(["--iou", str(iou)] if iou is not None else [])]
     command = shlex.join(["xiuhua", "evaluate", "--model", str(model), "--data", str(data), *options])
     entry = metrics_entry(
         result,
@@ -210,15 +217,20 @@ def _check_source(source: str | None) -> None:
         _fail(f"--source must be real or synthetic, got {source!r}")
 
 
-def _train_command_line(
-    data: Path | None, model: str, epochs: int, imgsz: int, batch: int, name: str, resume: bool, seed: int
-) -> str:
+def _train_command_line(settings: Any) -> str:
     import shlex
 
-    if resume:
-        return shlex.join(["xiuhua", "train", "--name", name, "--resume"])
-    options = ["--epochs", str(epochs), "--imgsz", str(imgsz), "--batch", str(batch), "--name", name]
-    return shlex.join(["xiuhua", "train", "--data", str(data), "--model", model, *options, "--seed", str(seed)])
+    from vision.training.train import DEFAULT_PROJECT
+
+    words = ["xiuhua", "train", "--name", settings.name]
+    if settings.project != DEFAULT_PROJECT:
+        words += ["--project", str(settings.project)]
+    if settings.resume:
+        return shlex.join([*words, "--resume"])
+    words += ["--data", str(settings.data), "--model", settings.model, "--epochs", str(settings.epochs)]
+    words += ["--imgsz", str(settings.imgsz), "--batch", str(settings.batch), "--seed", str(settings.seed)]
+    words += ["--workers", str(settings.workers), "--device", settings.device]
+    return shlex.join(words)
 
 
 def _fail(message: str) -> NoReturn:

@@ -93,7 +93,7 @@ def train(settings: TrainSettings, callbacks: Mapping[str, Callable[[Any], None]
             nothing to resume.
         ModelError: The start model does not exist, or ultralytics is not installed.
     """
-    run_dir = settings.project / settings.name
+    run_dir = (settings.project / settings.name).resolve()
     last = run_dir / "weights" / "last.pt"
     card_path = run_dir / "card.yaml"
     yolo = import_ultralytics()
@@ -110,7 +110,7 @@ def train(settings: TrainSettings, callbacks: Mapping[str, Callable[[Any], None]
         spec = load_data_yaml(settings.data)
         data_yaml = resolved_data_yaml(spec, run_dir / "data.yaml")
         model = _start_model(yolo, settings.model)
-        arguments = _train_arguments(settings, data_yaml)
+        arguments = _train_arguments(settings, data_yaml, run_dir)
         write_card(_new_card(settings, spec, run_dir), card_path)
     spec = load_data_yaml(data_yaml)
     stage_run = str(run_dir)
@@ -171,7 +171,7 @@ def _start_model(yolo: Any, model: str) -> Any:
         raise ModelError(model, f"unknown model yaml: {error}") from error
 
 
-def _train_arguments(settings: TrainSettings, data_yaml: Path) -> dict[str, Any]:
+def _train_arguments(settings: TrainSettings, data_yaml: Path, run_dir: Path) -> dict[str, Any]:
     return {
         "data": str(data_yaml),
         "epochs": settings.epochs,
@@ -181,8 +181,8 @@ def _train_arguments(settings: TrainSettings, data_yaml: Path) -> dict[str, Any]
         "device": settings.device,
         "seed": settings.seed,
         "deterministic": True,
-        "project": str(settings.project),
-        "name": settings.name,
+        "project": str(run_dir.parent),
+        "name": run_dir.name,
         "exist_ok": True,
         # A yaml starts from random weights; a .pt of ours is fine-tuned, so its weights must be loaded.
         "pretrained": settings.model.endswith(".pt"),

@@ -183,3 +183,20 @@ def test_export_writes_runtimes_and_card(run: TrainResult, tmp_path: Path, no_ne
     assert output.shape[0] == 1 and output.shape[2] == 6  # NMS-free head: x1 y1 x2 y2 score class
     assert no_network == []
     assert os.environ.get("YOLO_OFFLINE") == "1"
+
+
+def test_export_checks_openvino_fp16_against_data(run: TrainResult, tmp_path: Path) -> None:
+    import vision.detect
+
+    if not hasattr(vision.detect, "load_detector"):
+        pytest.skip("no detector backends in this checkout")
+    from vision.training.export import export_model
+
+    data = run.run_dir / "data.yaml"
+    result = export_model(run.best, tmp_path / "checked", imgsz=64, check_data=data)
+    assert result.fp16_check is not None
+    assert set(result.fp16_check) == {"onnx_fp32", "openvino_fp16"}
+    drop = result.fp16_check["onnx_fp32"] - result.fp16_check["openvino_fp16"]
+    assert result.openvino_precision == ("fp16" if drop <= 0.005 else "fp32")
+    card = load_card(result.card)
+    assert any("ONNX FP32" in note for note in card.notes)
