@@ -15,6 +15,7 @@ app = typer.Typer(
 
 def _register() -> None:
     # Each command module adds itself to ``app``; imports stay light (heavy runtimes load lazily).
+    from service.cli import compare  # noqa: F401
     from service.cli import data  # noqa: F401
     from service.cli import model  # noqa: F401
 

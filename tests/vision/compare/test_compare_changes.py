@@ -1,0 +1,179 @@
+"""What the comparer reports: new and gone objects, not light, not ignored areas, not passers-by."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from factories.change_pairs import Light, View, make_pair
+
+from vision.compare import ChangeRegion, CompareSettings, ImageComparer, PairMismatchError
+from vision.detections import Detections, box_iou
+
+NAMES = ("person", "car", "shed", "banner")
+
+
+def iou(box: tuple[int, ...], other: tuple[int, ...]) -> float:
+    return float(box_iou(np.array([box], np.float32), np.array([other], np.float32))[0, 0])
+
+
+def make_detections(boxes: list[tuple[int, int, int, int]], class_ids: list[int]) -> Detections:
+    return Detections(
+        xyxy=np.asarray(boxes, np.float32).reshape(-1, 4),
+        confidence=np.full(len(boxes), 0.9, np.float32),
+        class_id=np.asarray(class_ids, np.int64),
+    )
+
+
+@pytest.fixture(scope="module")
+def comparer() -> ImageComparer:
+    return ImageComparer(CompareSettings())
+
+
+@pytest.mark.parametrize(
+    "light",
+    [
+        Light(gain=0.6),
+        Light(gain=1.4, bias=10),
+        Light(gamma=1.25, cast=(1.12, 1.0, 0.88)),
+        Light(ramp=0.35),
+        Light(shadow=0.45),
+        Light(gain=0.7, gamma=0.85, cast=(0.9, 1.0, 1.1), ramp=0.25, shadow=0.35),
+    ],
+    ids=str,
+)
+def test_change_of_light_alone_reports_nothing(comparer: ImageComparer, light: Light) -> None:
+    pair = make_pair(21, light=light)
+    result = comparer.compare(pair.reference, pair.current)
+    assert result.aligned
+    assert result.regions == ()
+
+
+def test_moved_camera_alone_reports_nothing(comparer: ImageComparer) -> None:
+    pair = make_pair(22, view=View(shift=(0.04, -0.03), rotation=2.0, scale=1.06))
+    assert comparer.compare(pair.reference, pair.current).regions == ()
+
+
+@pytest.mark.parametrize("seed", [31, 32, 33])
+def test_new_object_is_found_as_new(comparer: ImageComparer, seed: int) -> None:
+    pair = make_pair(seed, new=1, view=View(shift=(0.02, 0.01), rotation=1.0), light=Light(gain=0.85))
+    result = comparer.compare(pair.reference, pair.current)
+    ((truth_box, _),) = pair.truth
+    assert len(result.regions) == 1
+    region = result.regions[0]
+    assert region.kind == "new" and region.label is None
+    assert iou(region.box, truth_box) > 0.6
+    assert 0.5 <= region.score <= 1.0
+
+
+@pytest.mark.parametrize("seed", [41, 42, 43])
+def test_removed_object_is_found_as_gone(comparer: ImageComparer, seed: int) -> None:
+    pair = make_pair(seed, gone=1, view=View(shift=(-0.02, 0.02), scale=0.95), light=Light(gain=1.15))
+    result = comparer.compare(pair.reference, pair.current)
+    ((truth_box, _),) = pair.truth
+    assert [region.kind for region in result.regions] == ["gone"]
+    assert iou(result.regions[0].box, truth_box) > 0.6
+
+
+def test_new_and_gone_in_one_pair(comparer: ImageComparer) -> None:
+    pair = make_pair(51, new=1, gone=1, view=View(shift=(0.03, 0.0), rotation=-2.0, scale=1.05))
+    result = comparer.compare(pair.reference, pair.current)
+    found = sorted((region.kind, region.box) for region in result.regions)
+    truth = sorted((kind, box) for box, kind in pair.truth)
+    assert [kind for kind, _ in found] == [kind for kind, _ in truth] == ["gone", "new"]
+    for (_, box), (_, true_box) in zip(found, truth, strict=True):
+        assert iou(box, true_box) > 0.6
+
+
+def test_region_mask_is_box_local_and_regions_are_in_current_pixels(comparer: ImageComparer) -> None:
+    pair = make_pair(52, width=960, height=540, new=1)
+    result = comparer.compare(pair.reference, pair.current)
+    assert result.change_map is not None and result.change_map.shape == (360, 640)
+    region: ChangeRegion = result.regions[0]
+    x1, y1, x2, y2 = region.box
+    assert 0 <= x1 < x2 <= 960 and 0 <= y1 < y2 <= 540
+    assert region.mask.shape == (y2 - y1, x2 - x1) and region.mask.dtype == bool
+    assert 0 < region.area <= region.mask.size
+    assert iou(region.box, pair.truth[0][0]) > 0.6
+
+
+def test_ignore_mask_hides_changes_under_it(comparer: ImageComparer) -> None:
+    pair = make_pair(53, new=1, gone=1)
+    new_box = next(box for box, kind in pair.truth if kind == "new")
+    mask = np.zeros(pair.current.shape[:2], bool)
+    x1, y1, x2, y2 = new_box
+    mask[max(0, y1 - 10) : y2 + 10, max(0, x1 - 10) : x2 + 10] = True
+    result = comparer.compare(pair.reference, pair.current, ignore_mask=mask)
+    assert [region.kind for region in result.regions] == ["gone"]
+
+
+def test_ignore_mask_of_wrong_shape_is_refused(comparer: ImageComparer) -> None:
+    pair = make_pair(54)
+    with pytest.raises(ValueError, match="ignore_mask"):
+        comparer.compare(pair.reference, pair.current, ignore_mask=np.zeros((10, 10), bool))
+
+
+def test_people_are_dropped_when_detected(comparer: ImageComparer) -> None:
+    pair = make_pair(55, new=1, people=2)
+    unaware = comparer.compare(pair.reference, pair.current)
+    assert len(unaware.regions) == 3  # without detections, passers-by are changes too
+    detections = make_detections(pair.people, [0, 0])
+    result = comparer.compare(pair.reference, pair.current, detections_current=detections, names=NAMES)
+    assert [region.kind for region in result.regions] == ["new"]
+    assert iou(result.regions[0].box, pair.truth[0][0]) > 0.6
+
+
+def test_people_are_dropped_given_boxes_to_ignore(comparer: ImageComparer) -> None:
+    pair = make_pair(55, new=1, people=2)
+    result = comparer.compare(pair.reference, pair.current, ignore_boxes=np.array(pair.people))
+    assert [region.kind for region in result.regions] == ["new"]
+
+
+def test_detection_in_current_labels_region_new(comparer: ImageComparer) -> None:
+    pair = make_pair(56, new=1)
+    box = pair.truth[0][0]
+    result = comparer.compare(pair.reference, pair.current, detections_current=make_detections([box], [2]), names=NAMES)
+    assert [(region.kind, region.label) for region in result.regions] == [("new", "shed")]
+
+
+def test_detection_in_reference_only_labels_region_gone(comparer: ImageComparer) -> None:
+    pair = make_pair(57, gone=1, view=View(shift=(0.02, 0.0)))
+    # The detector saw the banner in the reference image, in reference pixels.
+    current_box = np.array([pair.truth[0][0]], np.float32)
+    corners = (
+        np.linalg.inv(pair.ref_to_cur)
+        @ np.array([[current_box[0, 0], current_box[0, 1], 1.0], [current_box[0, 2], current_box[0, 3], 1.0]]).T
+    )
+    reference_box = (*corners[:2, 0], *corners[:2, 1])
+    result = comparer.compare(
+        pair.reference,
+        pair.current,
+        detections_reference=make_detections([reference_box], [3]),
+        detections_current=Detections.empty(),
+        names=NAMES,
+    )
+    assert [(region.kind, region.label) for region in result.regions] == [("gone", "banner")]
+
+
+def test_compare_many_keeps_only_lasting_change(comparer: ImageComparer) -> None:
+    frames = [make_pair(59, new=1, people=1 if index == 1 else 0) for index in range(3)]
+    reference = frames[0].reference
+    single = comparer.compare(reference, frames[1].current)
+    assert len(single.regions) == 2
+    result = comparer.compare_many(reference, [frame.current for frame in frames])
+    assert [region.kind for region in result.regions] == ["new"]
+    assert iou(result.regions[0].box, frames[0].truth[0][0]) > 0.6
+
+
+def test_mismatched_shapes_are_refused(comparer: ImageComparer) -> None:
+    pair = make_pair(59)
+    with pytest.raises(PairMismatchError, match="aspect"):
+        comparer.compare(pair.reference, pair.current[:, :360])
+
+
+@pytest.mark.parametrize(
+    "image", [np.zeros((360, 640), np.uint8), np.zeros((360, 640, 3), np.float32), [[1, 2, 3]]], ids=str
+)
+def test_not_an_image_is_refused(comparer: ImageComparer, image: object) -> None:
+    pair = make_pair(60)
+    with pytest.raises(ValueError, match="current image must be"):
+        comparer.compare(pair.reference, image)  # type: ignore[arg-type]

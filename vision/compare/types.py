@@ -1,0 +1,145 @@
+"""Data of image comparison: settings, changed regions, the result, and the one error of its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from vision.errors import VisionError
+
+ChangeKind = Literal["new", "gone"]
+
+# Things that move through a scene; a change they explain is not a change of the place.
+DEFAULT_TRANSIENT_CLASSES = (
+    "person",
+    "pedestrian",
+    "people",
+    "rider",
+    "bicycle",
+    "motorcycle",
+    "motorbike",
+    "car",
+    "bus",
+    "truck",
+    "van",
+    "vehicle",
+)
+
+
+class PairMismatchError(VisionError):
+    """The two images cannot show the same view (aspect or size too different, or too small)."""
+
+
+@dataclass(frozen=True)
+class CompareSettings:
+    """How the comparer aligns, what it calls a change and what it keeps.
+
+    Attributes:
+        work_width: Width in pixels the comparison runs at; boxes are mapped back to the current image.
+        max_features: ORB keypoints per image for alignment.
+        match_ratio: Lowe's ratio for keeping a descriptor match.
+        ransac_threshold: Reprojection error in working pixels for a homography inlier.
+        min_inliers: Fewest inliers an accepted homography needs.
+        min_inlier_ratio: Smallest share of ratio-test matches that must be inliers.
+        max_scale_change: Largest accepted zoom, as a factor either way (1.25 accepts 0.8 to 1.25).
+        max_anisotropy: Largest ratio of the two singular values of the linear part (shear / squash).
+        max_perspective: Largest relative change of local scale across the image due to perspective.
+        max_shift: Largest accepted movement of the image centre, as a fraction of the image diagonal.
+        refine: Refine the feature homography by tracking corners (Lucas-Kanade) to sub-pixel accuracy.
+        window_sigma: Gaussian sigma (working pixels) of the local statistics of the structure comparison.
+        shift_radius: Residual misalignment in working pixels the change map forgives.
+        noise_floor: Standard deviation of log intensity below which a patch counts as flat.
+        chroma_low: Chromaticity difference where colour change starts to count.
+        chroma_high: Chromaticity difference that counts as a full colour change.
+        threshold: Change score (0..1) above which a working pixel is changed.
+        seed_threshold: A changed area is kept only if some pixel of it reaches this score.
+        min_area: Smallest kept region, as a fraction of the image area.
+        min_score: Smallest kept region score.
+        transient_classes: Detector class names of passing things (people, vehicles).
+        transient_cover: A region is dropped when this share of it lies under transient boxes.
+        label_overlap: Share of a region (or of a detection box) the two must overlap for the box to label it.
+    """
+
+    work_width: int = 640
+    max_features: int = 1500
+    match_ratio: float = 0.8
+    ransac_threshold: float = 3.0
+    min_inliers: int = 20
+    min_inlier_ratio: float = 0.1
+    max_scale_change: float = 1.3
+    max_anisotropy: float = 1.15
+    max_perspective: float = 0.2
+    max_shift: float = 0.25
+    refine: bool = True
+    window_sigma: float = 1.5
+    shift_radius: int = 1
+    noise_floor: float = 0.05
+    chroma_low: float = 0.025
+    chroma_high: float = 0.08
+    threshold: float = 0.45
+    seed_threshold: float = 0.65
+    min_area: float = 0.001
+    min_score: float = 0.5
+    transient_classes: tuple[str, ...] = DEFAULT_TRANSIENT_CLASSES
+    transient_cover: float = 0.5
+    label_overlap: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.work_width < 64:
+            raise ValueError(f"CompareSettings.work_width must be at least 64, got {self.work_width}")
+        if not 0.0 < self.threshold <= self.seed_threshold <= 1.0:
+            raise ValueError(
+                "CompareSettings needs 0 < threshold <= seed_threshold <= 1, got "
+                f"{self.threshold} and {self.seed_threshold}"
+            )
+        if self.max_scale_change < 1.0:
+            raise ValueError(f"CompareSettings.max_scale_change must be >= 1, got {self.max_scale_change}")
+
+
+@dataclass(frozen=True, eq=False)
+class ChangeRegion:
+    """One place where the current image differs from the reference.
+
+    Attributes:
+        box: ``(x1, y1, x2, y2)`` integer pixels of the CURRENT image, x2/y2 exclusive.
+        mask: Box-local boolean mask of shape ``(y2 - y1, x2 - x1)``: which pixels of the box changed.
+        score: Confidence of the change, 0..1 (mean change score over the region).
+        kind: ``"new"`` (present now, absent in the reference) or ``"gone"`` (present before, absent now).
+        label: Detector class that explains the change, or ``None`` for an unexplained change.
+    """
+
+    box: tuple[int, int, int, int]
+    mask: npt.NDArray[np.bool_]
+    score: float
+    kind: ChangeKind
+    label: str | None = None
+
+    @property
+    def area(self) -> int:
+        """Changed pixels in the current image."""
+        return int(self.mask.sum())
+
+
+@dataclass(frozen=True, eq=False)
+class ChangeResult:
+    """What the comparison of a reference and a current image found.
+
+    Attributes:
+        aligned: Whether the current image could be aligned to the reference. When False there are no
+            regions, and ``reason`` says why; the comparer never guesses.
+        reason: Why alignment failed, else ``None``.
+        homography: ``(3, 3)`` float64 mapping reference pixels to current pixels (full resolution), or
+            ``None`` when not aligned.
+        regions: Changed regions, highest score first.
+        change_map: ``(h, w)`` float32 change scores 0..1 over the current image at the working resolution
+            (resize to the current image's size to overlay it), or ``None`` when not aligned.
+    """
+
+    aligned: bool
+    reason: str | None
+    homography: npt.NDArray[np.float64] | None
+    regions: tuple[ChangeRegion, ...]
+    change_map: npt.NDArray[np.float32] | None
