@@ -304,7 +304,7 @@ def _training_section(training: Mapping[str, Any]) -> list[str]:
 
 def _describe(data: Mapping[str, Any]) -> str:
     parts = [str(data.get("yaml", "?"))]
-    for key in ("source", "seed", "description"):
+    for key in ("kind", "source", "seed", "description"):
         if data.get(key) is not None:
             parts.append(f"{key} {data[key]}")
     return ", ".join(parts)

@@ -7,22 +7,28 @@
 - ``<name>_openvino_model/``: OpenVINO IR with FP16 weights, unless a check on data shows FP16 loses accuracy
   (mAP50-95 lower than the ONNX model's by more than ``fp16_tolerance``), in which case FP32;
 - ``card.yaml`` + ``README.md``: the training run's card (found beside the weights' run folder) updated with
-  files, input size and architecture. Metrics already in an earlier card of the same training are kept.
+  files, input size and architecture. Metrics already in an earlier card of the same training are kept; with a
+  check data.yaml, the shipped OpenVINO model's val numbers replace the run's entry of that name, so every number
+  can be re-checked from ``models/<name>/`` alone.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from vision.errors import ModelError
-from vision.training.card import ModelCard, load_card, write_card
-from vision.training.train import describe_architecture
+from vision.training.card import ModelCard, load_card, metrics_entry, write_card
+from vision.training.dataset import load_data_yaml
+from vision.training.evaluate import EvaluationResult, evaluate_detector
+from vision.training.train import data_source, describe_architecture
 from vision.training.ultralytics_env import import_ultralytics, torch_load
 
 PRECISION_NOTE_PREFIX = "OpenVINO weights:"
+CHECK_CONF = 0.001
 
 
 @dataclass(frozen=True)
@@ -84,16 +90,20 @@ def export_model(
     model = yolo.YOLO(str(pytorch))
     onnx = Path(_export(model, "onnx", imgsz, fp16=False))
     openvino = Path(_export(model, "openvino", imgsz, fp16=True))
-    precision, fp16_check = "fp16", None
+    precision, fp16_check, shipped = "fp16", None, None
     if check_data is not None:
-        fp16_check = _compare(onnx, openvino, check_data)
+        results = {"onnx_fp32": _evaluate(onnx, check_data), "openvino_fp16": _evaluate(openvino, check_data)}
+        fp16_check = {key: round(result.map50_95, 4) for key, result in results.items()}
+        shipped = results["openvino_fp16"]
         if fp16_check["onnx_fp32"] - fp16_check["openvino_fp16"] > fp16_tolerance:
             openvino = Path(_export(model, "openvino", imgsz, fp16=False))
-            precision = "fp32"
+            precision, shipped = "fp32", _evaluate(openvino, check_data)
     card = _card(weights, out_dir, checkpoint, imgsz, default_conf)
     files = {"pytorch": pytorch.name, "onnx": onnx.name, f"openvino ({precision})": openvino.name}
     card = dataclasses.replace(card, files=files)
     card = card.with_note(_precision_note(precision, fp16_check, check_data, fp16_tolerance))
+    if check_data is not None and shipped is not None:
+        card = _with_shipped_metrics(card, shipped, openvino, check_data)
     card_path = out_dir / "card.yaml"
     write_card(card, card_path)
     return ExportResult(out_dir, pytorch, onnx, openvino, precision, card_path, fp16_check)
@@ -115,19 +125,33 @@ def _export(model: Any, fmt: str, imgsz: int, *, fp16: bool) -> str:
     return str(path)
 
 
-def _compare(onnx: Path, openvino: Path, data: Path) -> dict[str, float]:
-    from vision.training.evaluate import evaluate_detector
-
+def _evaluate(model: Path, data: Path) -> EvaluationResult:
     try:
         from vision.detect import load_detector
     except ImportError as error:
-        raise ModelError("vision.detect", f"no detector backend to check FP16 with: {error}") from error
+        raise ModelError("vision.detect", f"no detector backend to check the exports with: {error}") from error
+    detector = load_detector(model, device="cpu", conf=CHECK_CONF)
+    return evaluate_detector(detector, data, split="val", conf=CHECK_CONF)
 
-    scores = {}
-    for key, path in (("onnx_fp32", onnx), ("openvino_fp16", openvino)):
-        detector = load_detector(path, device="cpu", conf=0.001)
-        scores[key] = round(evaluate_detector(detector, data, split="val", conf=0.001).map50_95, 4)
-    return scores
+
+def _with_shipped_metrics(card: ModelCard, result: EvaluationResult, model: Path, data: Path) -> ModelCard:
+    """Record the shipped OpenVINO model's val numbers, so the card can be re-checked from models/<name>/ alone."""
+    spec = load_data_yaml(data)
+    original = Path(spec.extra.get("source_yaml", spec.yaml_path))  # a run's data.yaml copy names its source
+    split_name = f"{original.parent.name}-val"
+    entry = metrics_entry(
+        result,
+        source=data_source(spec),
+        trained_on=False,
+        data=data,
+        split="val",
+        model=model,
+        conf=CHECK_CONF,
+        command=shlex.join(["xiuhua", "evaluate", "--model", str(model), "--data", str(data), "--split", "val"]),
+    )
+    if card.metrics.get(split_name, {}).get("used_for_selection"):
+        entry["used_for_selection"] = True
+    return card.with_metrics(split_name, entry)
 
 
 def _card(

@@ -200,3 +200,7 @@ def test_export_checks_openvino_fp16_against_data(run: TrainResult, tmp_path: Pa
     assert result.openvino_precision == ("fp16" if drop <= 0.005 else "fp32")
     card = load_card(result.card)
     assert any("ONNX FP32" in note for note in card.notes)
+    entry = card.metrics["ds-val"]  # the shipped OpenVINO model's numbers replace best.pt's
+    assert entry["model"] == str(result.openvino)
+    assert entry["used_for_selection"] is True
+    assert entry["map50_95"] == pytest.approx(result.fp16_check["openvino_fp16"], abs=1e-4)
