@@ -18,6 +18,7 @@ def _register() -> None:
     from service.cli import compare  # noqa: F401
     from service.cli import data  # noqa: F401
     from service.cli import model  # noqa: F401
+    from service.cli import synth  # noqa: F401
 
 
 _register()
