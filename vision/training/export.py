@@ -24,7 +24,7 @@ from vision.errors import ModelError
 from vision.training.card import ModelCard, load_card, metrics_entry, write_card
 from vision.training.dataset import load_data_yaml
 from vision.training.evaluate import EvaluationResult, evaluate_detector
-from vision.training.train import data_source, describe_architecture
+from vision.training.train import data_source, describe_architecture, original_data_yaml
 from vision.training.ultralytics_env import import_ultralytics, torch_load
 
 PRECISION_NOTE_PREFIX = "OpenVINO weights:"
@@ -137,7 +137,7 @@ def _evaluate(model: Path, data: Path) -> EvaluationResult:
 def _with_shipped_metrics(card: ModelCard, result: EvaluationResult, model: Path, data: Path) -> ModelCard:
     """Record the shipped OpenVINO model's val numbers, so the card can be re-checked from models/<name>/ alone."""
     spec = load_data_yaml(data)
-    original = Path(spec.extra.get("source_yaml", spec.yaml_path))  # a run's data.yaml copy names its source
+    original = original_data_yaml(spec)
     split_name = f"{original.parent.name}-val"
     entry = metrics_entry(
         result,

@@ -11,6 +11,7 @@ new card carries the checkpoint's training stages before its own.
 from __future__ import annotations
 
 import dataclasses
+import json
 import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -139,8 +140,12 @@ def describe_architecture(weights: Path) -> str:
 
 
 def data_description(spec: DataSpec) -> dict[str, Any]:
-    """Describe a dataset for a card: its yaml, source, seed, description, classes and split sizes."""
-    described: dict[str, Any] = {"yaml": str(spec.yaml_path.resolve())}
+    """Describe a dataset for a card: its yaml, kind, source, seed, description, classes and split sizes."""
+    described: dict[str, Any] = {"yaml": str(original_data_yaml(spec))}
+    manifest = synth_manifest(spec)
+    if manifest:
+        described["generator"] = f"{manifest.get('generator')} {manifest.get('generator_version', '')}".strip()
+        described["seed"] = manifest.get("seed")
     for key in ("source", "seed", "description", "split_rule"):
         if spec.extra.get(key) is not None:
             described[key] = spec.extra[key]
@@ -151,11 +156,30 @@ def data_description(spec: DataSpec) -> dict[str, Any]:
 
 
 def data_source(spec: DataSpec) -> str:
-    """``"synthetic"`` if the data.yaml says so (``synthetic: true``, ``kind: synthetic``, or a ``source``
-    mentioning "synth"), else ``"real"``."""
+    """``"synthetic"`` if the dataset says so, else ``"real"``.
+
+    Synthetic means: a ``synth.json`` manifest beside the data.yaml (written by ``xiuhua synth scenes``), or in
+    the data.yaml ``synthetic: true``, ``kind: synthetic`` or a ``source`` mentioning "synth".
+    """
     kind = str(spec.extra.get("kind", "")).lower()
     source = str(spec.extra.get("source", "")).lower()
-    return "synthetic" if spec.extra.get("synthetic") is True or kind == "synthetic" or "synth" in source else "real"
+    marked = spec.extra.get("synthetic") is True or kind == "synthetic" or "synth" in source
+    return "synthetic" if marked or synth_manifest(spec) else "real"
+
+
+def synth_manifest(spec: DataSpec) -> dict[str, Any]:
+    """The synthetic generator's ``synth.json`` beside the data.yaml, or ``{}``."""
+    manifest = original_data_yaml(spec).parent / "synth.json"
+    try:
+        loaded = json.loads(manifest.read_text(encoding="utf-8")) if manifest.is_file() else {}
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def original_data_yaml(spec: DataSpec) -> Path:
+    """The data.yaml a run's resolved copy was made from (or the spec's own)."""
+    return Path(spec.extra.get("source_yaml", spec.yaml_path)).resolve()
 
 
 def _start_model(yolo: Any, model: str) -> Any:
@@ -276,7 +300,7 @@ def _evaluate_into_card(card: ModelCard, best: Path, spec: DataSpec, settings: T
     conf = 0.001
     detector = load_detector(best, device=settings.device, conf=conf)
     result = evaluate_detector(detector, spec, split="val", conf=conf)
-    original = Path(spec.extra.get("source_yaml", spec.yaml_path))
+    original = original_data_yaml(spec)
     entry = metrics_entry(
         result,
         source=settings.source or data_source(spec),

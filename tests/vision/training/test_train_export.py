@@ -204,3 +204,17 @@ def test_export_checks_openvino_fp16_against_data(run: TrainResult, tmp_path: Pa
     assert entry["model"] == str(result.openvino)
     assert entry["used_for_selection"] is True
     assert entry["map50_95"] == pytest.approx(result.fp16_check["openvino_fp16"], abs=1e-4)
+
+
+def test_a_synth_manifest_marks_data_synthetic(tmp_path: Path) -> None:
+    from vision.training.dataset import load_data_yaml
+    from vision.training.train import data_description, data_source
+
+    data = make_dataset(tmp_path, ["cat"], {"train": SCENE[2:], "val": SCENE[2:]})
+    assert data_source(load_data_yaml(data)) == "real"
+    (tmp_path / "synth.json").write_text('{"generator": "xiuhua synth scenes", "generator_version": 3, "seed": 7}')
+    spec = load_data_yaml(data)
+    assert data_source(spec) == "synthetic"
+    described = data_description(spec)
+    assert described["seed"] == 7 and described["kind"] == "synthetic"
+    assert described["generator"] == "xiuhua synth scenes 3"
