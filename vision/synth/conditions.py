@@ -87,72 +87,86 @@ def sample_conditions(rng: np.random.Generator, weather: str | None = None) -> C
     )
 
 
-def _weather(rng: np.random.Generator, kind: str) -> Conditions:
+def _sunny(rng: np.random.Generator) -> Conditions:
     u = rng.uniform
-    if kind == "sunny":
-        return Conditions(
-            weather=kind,
-            sun=_sun(rng, (25, 70)),
-            sun_strength=float(u(0.6, 0.9)),
-            ambient=float(u(0.45, 0.6)),
-            tint=(float(u(0.95, 1.0)), 1.0, float(u(1.0, 1.06))),
-            sky_top=(float(u(190, 230)), float(u(140, 170)), float(u(70, 110))),
-            sky_horizon=(235, 222, 210),
-            clouds=float(u(0.0, 0.4)),
-            fog_density=float(u(0.001, 0.004)),
-        )
-    if kind == "hazy":
-        return Conditions(
-            weather=kind,
-            sun=_sun(rng, (20, 60)),
-            sun_strength=float(u(0.3, 0.55)),
-            ambient=float(u(0.6, 0.75)),
-            tint=(0.95, 1.0, 1.03),
-            sky_top=(200, 190, 180),
-            sky_horizon=(205, 205, 205),
-            clouds=0.3,
-            fog_density=float(u(0.008, 0.02)),
-            fog_color=(200, 200, 198),
-        )
-    if kind == "overcast":
-        gray = float(u(170, 215))
-        return Conditions(
-            weather=kind,
-            sun=_sun(rng, (30, 70)),
-            sun_strength=float(u(0.0, 0.12)),
-            ambient=float(u(0.85, 1.0)),
-            tint=(1.03, 1.0, 0.97),
-            sky_top=(gray, gray, gray - 5),
-            sky_horizon=(gray + 15, gray + 15, gray + 12),
-            clouds=0.9,
-            fog_density=float(u(0.003, 0.008)),
-            fog_color=(gray, gray, gray),
-        )
-    if kind == "dusk":
-        return Conditions(
-            weather=kind,
-            sun=_sun(rng, (3, 15)),
-            sun_strength=float(u(0.3, 0.6)),
-            ambient=float(u(0.35, 0.5)),
-            tint=(0.85, 0.95, 1.12),
-            sky_top=(150, 110, 90),
-            sky_horizon=(140, 170, 220),
-            clouds=0.4,
-            fog_density=0.004,
-            fog_color=(150, 160, 185),
-        )
-    if kind == "fog":
-        return Conditions(
-            weather=kind,
-            sun=_sun(rng, (20, 60)),
-            sun_strength=0.05,
-            ambient=0.9,
-            sky_top=(205, 205, 200),
-            sky_horizon=(215, 215, 212),
-            clouds=1.0,
-            fog_density=float(u(0.02, 0.05)),
-            fog_color=(212, 212, 210),
-        )
+    return Conditions(
+        weather="sunny",
+        sun=_sun(rng, (25, 70)),
+        sun_strength=float(u(0.6, 0.9)),
+        ambient=float(u(0.45, 0.6)),
+        tint=(float(u(0.95, 1.0)), 1.0, float(u(1.0, 1.06))),
+        sky_top=(float(u(190, 230)), float(u(140, 170)), float(u(70, 110))),
+        sky_horizon=(235, 222, 210),
+        clouds=float(u(0.0, 0.4)),
+        fog_density=float(u(0.001, 0.004)),
+    )
+
+
+def _hazy(rng: np.random.Generator) -> Conditions:
+    u = rng.uniform
+    return Conditions(
+        weather="hazy",
+        sun=_sun(rng, (20, 60)),
+        sun_strength=float(u(0.3, 0.55)),
+        ambient=float(u(0.6, 0.75)),
+        tint=(0.95, 1.0, 1.03),
+        sky_top=(200, 190, 180),
+        sky_horizon=(205, 205, 205),
+        clouds=0.3,
+        fog_density=float(u(0.008, 0.02)),
+        fog_color=(200, 200, 198),
+    )
+
+
+def _overcast(rng: np.random.Generator) -> Conditions:
+    u = rng.uniform
+    gray = float(u(170, 215))
+    return Conditions(
+        weather="overcast",
+        sun=_sun(rng, (30, 70)),
+        sun_strength=float(u(0.0, 0.12)),
+        ambient=float(u(0.85, 1.0)),
+        tint=(1.03, 1.0, 0.97),
+        sky_top=(gray, gray, gray - 5),
+        sky_horizon=(gray + 15, gray + 15, gray + 12),
+        clouds=0.9,
+        fog_density=float(u(0.003, 0.008)),
+        fog_color=(gray, gray, gray),
+    )
+
+
+def _dusk(rng: np.random.Generator) -> Conditions:
+    u = rng.uniform
+    return Conditions(
+        weather="dusk",
+        sun=_sun(rng, (3, 15)),
+        sun_strength=float(u(0.3, 0.6)),
+        ambient=float(u(0.35, 0.5)),
+        tint=(0.85, 0.95, 1.12),
+        sky_top=(150, 110, 90),
+        sky_horizon=(140, 170, 220),
+        clouds=0.4,
+        fog_density=0.004,
+        fog_color=(150, 160, 185),
+    )
+
+
+def _fog(rng: np.random.Generator) -> Conditions:
+    return Conditions(
+        weather="fog",
+        sun=_sun(rng, (20, 60)),
+        sun_strength=0.05,
+        ambient=0.9,
+        sky_top=(205, 205, 200),
+        sky_horizon=(215, 215, 212),
+        clouds=1.0,
+        fog_density=float(rng.uniform(0.02, 0.05)),
+        fog_color=(212, 212, 210),
+    )
+
+
+def _rain(rng: np.random.Generator) -> Conditions:
+    u = rng.uniform
     gray = float(u(140, 185))
     return Conditions(
         weather="rain",
@@ -168,3 +182,12 @@ def _weather(rng: np.random.Generator, kind: str) -> Conditions:
         rain=float(u(0.3, 1.0)),
         wet=True,
     )
+
+
+_WEATHER_MAKERS = {"sunny": _sunny, "hazy": _hazy, "overcast": _overcast, "dusk": _dusk, "fog": _fog, "rain": _rain}
+
+
+def _weather(rng: np.random.Generator, kind: str) -> Conditions:
+    if kind not in _WEATHER_MAKERS:
+        raise ValueError(f"weather must be one of {', '.join(WEATHERS)}, got {kind!r}")
+    return _WEATHER_MAKERS[kind](rng)

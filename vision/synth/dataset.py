@@ -19,7 +19,7 @@ from vision.synth.classes import CLASS_NAMES
 from vision.synth.effects import encode_jpeg
 from vision.synth.sample import DEFAULT_SIZE, make_sample
 
-GENERATOR_VERSION = 1  # bump when the same seed starts giving different images
+GENERATOR_VERSION = 2  # bump when the same seed starts giving different images
 
 
 @dataclass(frozen=True)
@@ -133,6 +133,14 @@ def write_dataset(
     data_yaml = write_data_yaml(out)
     summary = DatasetSummary(out, data_yaml, count - val, val, tuple(boxes.tolist()), tuple(images.tolist()),
                              time.perf_counter() - started)  # fmt: skip
+    _write_manifest(out, seed, count, size, val_fraction, summary)
+    return summary
+
+
+def _write_manifest(
+    out: Path, seed: int, count: int, size: tuple[int, int], val_fraction: float, summary: DatasetSummary
+) -> None:
+    """``synth.json``: how the dataset was made and what is in it."""
     manifest = {
         "generator": "xiuhua synth scenes",
         "generator_version": GENERATOR_VERSION,
@@ -146,7 +154,6 @@ def write_dataset(
         "images_per_class": dict(zip(CLASS_NAMES, summary.images_per_class, strict=True)),
     }
     (out / "synth.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    return summary
 
 
 def write_data_yaml(out: Path) -> Path:

@@ -11,6 +11,17 @@ import numpy.typing as npt
 from vision.synth.conditions import Conditions
 from vision.synth.primitives import Image
 
+_GRAIN_SIGMA = 16.0  # the grain bank stores N(0, 16) in int8
+_GRAIN_MARGIN = 64
+
+
+@lru_cache(maxsize=2)
+def _grain(width: int, height: int) -> npt.NDArray[np.int8]:
+    """A fixed field of sensor noise, a little larger than the image; each image takes a random window of it."""
+    rng = np.random.default_rng(1234)
+    field = rng.standard_normal((height + _GRAIN_MARGIN, width + _GRAIN_MARGIN, 3), dtype=np.float32) * _GRAIN_SIGMA
+    return np.clip(field, -127, 127).astype(np.int8)
+
 
 @lru_cache(maxsize=4)
 def _radius2(width: int, height: int) -> npt.NDArray[np.float32]:
@@ -35,11 +46,10 @@ def apply_camera(image: Image, conditions: Conditions, rng: np.random.Generator)
         kernel = np.full((1, k), 1.0 / k, np.float32)
         out = np.asarray(cv2.filter2D(out, -1, kernel), np.float32)
     if conditions.noise_sigma > 0:
-        grain = np.empty((h, w, 3), np.float32)
-        cv2.setRNGSeed(int(rng.integers(0, 2**31)))  # OpenCV's generator is fast; seeded here to stay reproducible
-        sigma = np.full(3, conditions.noise_sigma, np.float64)
-        cv2.randn(grain, np.zeros(3, np.float64), sigma)
-        out += grain
+        bank = _grain(w, h)
+        dx, dy = (int(v) for v in rng.integers(0, _GRAIN_MARGIN, size=2))
+        grain = bank[dy : dy + h, dx : dx + w]
+        out += grain.astype(np.float32) * (conditions.noise_sigma / _GRAIN_SIGMA)
     return np.clip(out, 0, 255, out=out).astype(np.uint8)
 
 

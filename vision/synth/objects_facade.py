@@ -184,7 +184,7 @@ def building(
     """A building occupying ``[u0, u0 + width]`` on a side; ``ends`` says which side walls show (gaps)."""
     floor_h = float(rng.uniform(2.8, 3.3))
     ground_h = float(rng.uniform(3.4, 4.4))
-    floors = int(rng.choice([1, 1, 2, 2, 3, 4, 5, 6, 8]))
+    floors = int(rng.choice([1, 1, 1, 2, 2, 3, 4, 5, 6, 8]))
     height = ground_h + floors * floor_h
     depth = float(rng.uniform(8, 16))
     color = _pick(rng, WALL_COLORS)
@@ -331,7 +331,7 @@ def rooftop_addition(rng: np.random.Generator, side: Pose, info: Building) -> Sc
         return None
     height = float(rng.uniform(2.3, 3.2))
     u = float(rng.uniform(info.u0 + width / 2 + 0.3, info.u1 - width / 2 - 0.3))
-    v = -float(rng.uniform(0.2, max(info.depth - depth - 0.2, 0.3))) - depth / 2
+    v = -float(rng.uniform(0.1, min(2.0, max(info.depth - depth - 0.2, 0.3)))) - depth / 2
     z = info.height + height / 2
     steel = rng.random() < 0.7
     color = _pick(rng, STEEL_COLORS) if steel else textures.jitter_color(rng, (70, 90, 150), 15)

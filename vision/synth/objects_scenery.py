@@ -3,6 +3,8 @@ lamps, bins, railings, planters. They occlude and confuse on purpose."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from vision.synth import textures
@@ -22,131 +24,124 @@ def _c(rng: np.random.Generator, palette: tuple[Color, ...], amount: float = 12)
     return textures.jitter_color(rng, palette[int(rng.integers(len(palette)))], amount)
 
 
+def _trapezoid(p: Painter, top: tuple[float, float, float], bottom: tuple[float, float, float], color: Color) -> None:
+    """Fill a quad from a top edge ``(centre x, y, half width)`` to a bottom edge."""
+    (tx, ty, th), (bx, by, bh) = top, bottom
+    p.fill(np.array([[tx - th, ty], [tx + th, ty], [bx + bh, by], [bx - bh, by]]), color)
+
+
+@dataclass(frozen=True)
+class _Figure:
+    """How one pedestrian looks; ``draw`` paints it with the feet at ``(x, y)`` and ``s`` pixels per metre."""
+
+    height: float
+    shirt: Color
+    pants: Color
+    skin: Color
+    hair: Color
+    side_view: bool
+    stride: float
+    bag: Color | None
+    long_coat: bool
+
+    def draw(self, p: Painter, x: float, y: float, s: float) -> None:
+        tall = self.height * s
+        hip, shoulder = y - 0.5 * tall, y - 0.81 * tall
+        half, leg = (0.12 if self.side_view else 0.2) * s, 0.065 * s
+        for sign in (-1, 1):
+            foot_x = x + sign * self.stride / 2 * s
+            hip_x = x + sign * (0.0 if self.side_view else 0.08 * s)
+            _trapezoid(p, (hip_x, hip, leg), (foot_x, y, leg * 0.8), self.pants)
+            _trapezoid(
+                p, (foot_x + leg * 0.15, y - 0.04 * s, leg * 1.45), (foot_x + leg * 0.15, y, leg * 1.45), (30, 30, 30)
+            )
+        bottom = hip + (0.25 if self.long_coat else 0.04) * tall
+        _trapezoid(p, (x, shoulder, half), (x, bottom, half * 0.85), self.shirt)
+        for sign in (-1, 1):
+            swing = (self.stride * 0.6 * sign if self.side_view else 0.0) * s
+            hand_x = x + sign * half * 1.1 + swing
+            p.line(x + sign * half * 0.9, shoulder + 0.03 * s, hand_x, y - 0.47 * tall, max(0.08 * s, 1), self.shirt)
+        if self.bag is not None:
+            _trapezoid(
+                p,
+                (x + half * 1.15, hip - 0.1 * s, half * 0.35),
+                (x + half * 1.15, hip + 0.2 * s, half * 0.35),
+                self.bag,
+            )
+        p.ellipse(x, y - 0.9 * tall, 0.075 * s, 0.1 * s, self.skin)
+        p.ellipse(x, y - 0.92 * tall, 0.08 * s, 0.08 * s, self.hair)
+
+
 def person(rng: np.random.Generator, base: np.ndarray) -> SceneObject:
     """A pedestrian drawn as an upright figure (front, back or side view, mid-stride)."""
-    height = float(rng.uniform(1.5, 1.85))
-    shirt, pants, skin = _c(rng, CLOTHES, 25), _c(rng, CLOTHES, 20), _c(rng, SKIN, 8)
-    hair = textures.jitter_color(rng, (25, 25, 30), 8)
     side_view = bool(rng.random() < 0.5)
-    stride = float(rng.uniform(0.0, 0.35)) if side_view else float(rng.uniform(0.0, 0.1))
-    bag = _c(rng, CLOTHES) if rng.random() < 0.3 else None
-    long_coat = bool(rng.random() < 0.25)
-
-    def draw(p: Painter, x: float, y: float, s: float) -> None:
-        tall = height * s
-        hip, shoulder = y - 0.5 * tall, y - 0.81 * tall
-        half = (0.12 if side_view else 0.2) * s
-        leg = 0.065 * s
-        for sign in (-1, 1):
-            foot_x = x + sign * stride / 2 * s
-            hip_x = x + sign * (0.0 if side_view else 0.08 * s)
-            p.fill(
-                np.array([[hip_x - leg, hip], [hip_x + leg, hip], [foot_x + leg * 0.8, y], [foot_x - leg * 0.8, y]]),
-                pants,
-            )
-            p.fill(
-                np.array(
-                    [
-                        [foot_x - leg * 1.3, y - 0.04 * s],
-                        [foot_x + leg * 1.6, y - 0.04 * s],
-                        [foot_x + leg * 1.6, y],
-                        [foot_x - leg * 1.3, y],
-                    ]
-                ),
-                (30, 30, 30),
-            )
-        bottom = hip + (0.25 * tall if long_coat else 0.04 * tall)
-        p.fill(
-            np.array(
-                [[x - half, shoulder], [x + half, shoulder], [x + half * 0.85, bottom], [x - half * 0.85, bottom]]
-            ),
-            shirt,
-        )
-        for sign in (-1, 1):
-            swing = (stride * 0.6 * sign if side_view else 0.0) * s
-            p.line(
-                x + sign * half * 0.9,
-                shoulder + 0.03 * s,
-                x + sign * half * 1.1 + swing,
-                y - 0.47 * tall,
-                max(0.08 * s, 1),
-                shirt,
-            )
-        if bag is not None:
-            p.fill(
-                np.array(
-                    [
-                        [x + half * 0.8, hip - 0.1 * s],
-                        [x + half * 1.5, hip - 0.1 * s],
-                        [x + half * 1.5, hip + 0.2 * s],
-                        [x + half * 0.8, hip + 0.2 * s],
-                    ]
-                ),
-                bag,
-            )
-        p.ellipse(x, y - 0.9 * tall, 0.075 * s, 0.1 * s, skin)
-        p.ellipse(x, y - 0.92 * tall, 0.08 * s, 0.08 * s, hair)
-
-    return SceneObject(
-        "person",
-        None,
-        [Sprite(np.asarray(base, np.float64), height, 0.5, draw)],
-        anchor=np.asarray(base) + np.array([0.0, 0.0, 0.9]),
+    figure = _Figure(
+        height=float(rng.uniform(1.5, 1.85)),
+        shirt=_c(rng, CLOTHES, 25),
+        pants=_c(rng, CLOTHES, 20),
+        skin=_c(rng, SKIN, 8),
+        hair=textures.jitter_color(rng, (25, 25, 30), 8),
+        side_view=side_view,
+        stride=float(rng.uniform(0.0, 0.35)) if side_view else float(rng.uniform(0.0, 0.1)),
+        bag=_c(rng, CLOTHES) if rng.random() < 0.3 else None,
+        long_coat=bool(rng.random() < 0.25),
     )
+    base = np.asarray(base, np.float64)
+    sprite = Sprite(base, figure.height, 0.5, figure.draw)
+    return SceneObject("person", None, [sprite], anchor=base + np.array([0.0, 0.0, 0.9]))
+
+
+@dataclass(frozen=True)
+class _TwoWheeler:
+    """A bicycle or scooter seen from the side, ``squash`` < 1 when seen obliquely."""
+
+    squash: float
+    wheel: float
+    length: float
+    body: Color
+    direction: int
+    motor: bool
+
+    def draw(self, p: Painter, x: float, y: float, s: float) -> None:
+        half, r = self.length / 2 * s * self.squash, self.wheel * s
+        thin = max(0.03 * s, 1)
+        for wx in (x - half, x + half):
+            p.ellipse(wx, y - r, r * max(self.squash, 0.25), r, (25, 25, 25))
+            if not self.motor:
+                p.ellipse(wx, y - r, r * max(self.squash, 0.25) * 0.8, r * 0.8, (150, 150, 150))
+        if self.motor:
+            outline = [
+                (-1.0, 1.5 * r),
+                (0.6, 1.2 * r),
+                (0.9, 0.95 * s),
+                (0.6, 0.95 * s),
+                (0.2, 1.9 * r),
+                (-1.1, 2.2 * r),
+            ]
+            p.fill(np.array([[x + f * half, y - dy] for f, dy in outline]), self.body)
+        else:
+            p.line(x - half, y - r, x, y - r, thin, self.body)
+            p.line(x, y - r, x - half * 0.3, y - 0.85 * s, thin, self.body)
+            p.line(x - half * 0.3, y - 0.8 * s, x + half * 0.8, y - 0.85 * s, thin, self.body)
+            p.line(x + half, y - r, x + half * 0.8, y - 0.95 * s, thin, self.body)
+        bar = x + self.direction * half * 0.8
+        p.line(bar - 0.15 * s, y - 1.0 * s, bar + 0.15 * s, y - 1.0 * s, max(0.025 * s, 1), (40, 40, 40))
 
 
 def two_wheeler(rng: np.random.Generator, base: np.ndarray, motor: bool, rider: bool) -> list[SceneObject]:
     """A bicycle or an electric scooter seen from the side (or obliquely), maybe ridden."""
-    squash = float(rng.uniform(0.35, 1.0))  # how side-on it is seen
-    wheel = 0.33 if not motor else 0.24
-    length = 1.05 if not motor else 1.25
-    body = _c(rng, CAR + CLOTHES, 25)
-    direction = 1 if rng.random() < 0.5 else -1
-
-    def draw(p: Painter, x: float, y: float, s: float) -> None:
-        half = length / 2 * s * squash
-        r = wheel * s
-        for wx in (x - half, x + half):
-            p.ellipse(wx, y - r, r * max(squash, 0.25), r, (25, 25, 25))
-            if not motor:
-                p.ellipse(wx, y - r, r * max(squash, 0.25) * 0.8, r * 0.8, (150, 150, 150))
-        if motor:
-            p.fill(
-                np.array(
-                    [
-                        [x - half, y - r * 1.5],
-                        [x + half * 0.6, y - r * 1.2],
-                        [x + half * 0.9, y - 0.95 * s],
-                        [x + half * 0.6, y - 0.95 * s],
-                        [x + half * 0.2, y - r * 1.9],
-                        [x - half * 1.1, y - r * 2.2],
-                    ]
-                ),
-                body,
-            )
-        else:
-            p.line(x - half, y - r, x, y - r, max(0.03 * s, 1), body)
-            p.line(x, y - r, x - half * 0.3, y - 0.85 * s, max(0.03 * s, 1), body)
-            p.line(x - half * 0.3, y - 0.8 * s, x + half * 0.8, y - 0.85 * s, max(0.03 * s, 1), body)
-            p.line(x + half, y - r, x + half * 0.8, y - 0.95 * s, max(0.03 * s, 1), body)
-        p.line(
-            x + direction * half * 0.8 - 0.15 * s,
-            y - 1.0 * s,
-            x + direction * half * 0.8 + 0.15 * s,
-            y - 1.0 * s,
-            max(0.025 * s, 1),
-            (40, 40, 40),
-        )
-
+    shape = _TwoWheeler(
+        squash=float(rng.uniform(0.35, 1.0)),
+        wheel=0.24 if motor else 0.33,
+        length=1.25 if motor else 1.05,
+        body=_c(rng, CAR + CLOTHES, 25),
+        direction=1 if rng.random() < 0.5 else -1,
+        motor=motor,
+    )
     base = np.asarray(base, np.float64)
-    out = [
-        SceneObject(
-            "scooter" if motor else "bicycle",
-            None,
-            [Sprite(base, 1.05, length / 2, draw)],
-            anchor=base + np.array([0.0, 0.0, 0.5]),
-        )
-    ]
+    kind = "scooter" if motor else "bicycle"
+    sprite = Sprite(base, 1.05, shape.length / 2, shape.draw)
+    out = [SceneObject(kind, None, [sprite], anchor=base + np.array([0.0, 0.0, 0.5]))]
     if rider:
         seated = person(rng, base + np.array([0.0, 0.0, 0.35 if motor else 0.45]))
         seated.depth_bias = 0.05
@@ -174,22 +169,24 @@ def car(rng: np.random.Generator, pose: Pose) -> SceneObject:
 
 
 def tree(rng: np.random.Generator, base: np.ndarray) -> SceneObject:
-    """A street tree: trunk and a crown of leafy balls."""
+    """A street tree: trunk, a few branches and a crown of leafy clumps in several shades of one green."""
     pose = Pose.identity().at(float(base[0]), float(base[1]), z=float(base[2]))
     trunk_h = float(rng.uniform(2.0, 3.5))
-    crown = float(rng.uniform(1.2, 2.5))
-    green = textures.jitter_color(rng, (50, 110, 60), 20)
-    parts: list[Primitive] = [rod(pose, (0, 0, 0), (0, 0, trunk_h + crown * 0.5), 0.1, (50, 70, 90))]
-    for _ in range(int(rng.integers(6, 12))):
-        offset = rng.normal(0, crown * 0.45, 3)
-        parts.append(
-            ball(
-                pose,
-                (float(offset[0]), float(offset[1]), trunk_h + crown * 0.6 + float(offset[2]) * 0.6),
-                crown * float(rng.uniform(0.35, 0.6)),
-                textures.jitter_color(rng, green, 18),
-            )
-        )
+    crown = float(rng.uniform(1.2, 2.6))
+    green = textures.jitter_color(rng, (50, 115, 65), 12)
+    bark = textures.jitter_color(rng, (50, 70, 90), 10)
+    parts: list[Primitive] = [rod(pose, (0, 0, 0), (0, 0, trunk_h + crown * 0.4), 0.1, bark)]
+    for _ in range(3):
+        tip = rng.normal(0, crown * 0.5, 2)
+        parts.append(rod(pose, (0, 0, trunk_h), (float(tip[0]), float(tip[1]), trunk_h + crown * 0.6), 0.04, bark))
+    center_z = trunk_h + crown * 0.75
+    for _ in range(int(rng.integers(14, 24))):
+        offset = rng.normal(0, 1, 3)
+        offset *= crown * 0.55 / max(float(np.linalg.norm(offset)), 0.6)
+        shade = float(rng.uniform(0.7, 1.15)) * (1.0 + 0.15 * float(offset[2]) / crown)  # lighter on top
+        color = (green[0] * shade, green[1] * shade, green[2] * shade)
+        radius = crown * float(rng.uniform(0.25, 0.42))
+        parts.append(ball(pose, (float(offset[0]), float(offset[1]), center_z + float(offset[2]) * 0.7), radius, color))
     return SceneObject("tree", None, parts, anchor=pose.point(0, 0, trunk_h))
 
 

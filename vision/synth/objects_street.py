@@ -180,119 +180,137 @@ def goods_display(rng: np.random.Generator, pose: Pose) -> tuple[SceneObject, tu
     return _obj("goods_display", GOODS_OUTSIDE_SHOP, pose, parts, 1.0), (width, 1.0)
 
 
-def _goods_item(rng: np.random.Generator, pose: Pose, kind: int, a: float, w: float) -> list[Primitive]:
+def _rack(rng: np.random.Generator, pose: Pose, a: float, w: float) -> list[Primitive]:
+    """A shelf rack with goods on 2-4 levels."""
+    levels, depth = int(rng.integers(2, 5)), 0.45
     parts: list[Primitive] = []
-    if kind == 0:  # shelf rack with goods on 2-4 levels
-        levels, depth = int(rng.integers(2, 5)), 0.45
-        for k in range(levels):
-            z = 0.15 + k * 0.4
-            parts += box(pose, (a, 0, z), (w, depth, 0.03), (150, 150, 150))
-            parts += goods_heap(rng, pose, a - w / 2, a + w / 2, -depth / 2, depth / 2, z + 0.015)
-        for da in (-w / 2, w / 2):
-            parts.append(
-                rod(pose, (a + da, depth / 2, 0), (a + da, depth / 2, 0.15 + levels * 0.4), 0.015, (120, 120, 120))
-            )
-    elif kind == 1:  # cardboard boxes and drink crates
-        z = 0.0
-        for _ in range(int(rng.integers(1, 5))):
-            h = float(rng.uniform(0.25, 0.45))
-            color = (70, 120, 170) if rng.random() < 0.6 else _c(rng, GOODS)
-            parts += box(
-                pose,
-                (a + float(rng.normal(0, 0.03)), 0, z + h / 2),
-                (w * 0.9, 0.5, h),
-                textures.jitter_color(rng, color, 15),
-            )
-            z += h
-    elif kind == 2:  # buckets of flowers or vegetables
-        for k in range(max(int(w / 0.35), 1)):
-            ca = a - w / 2 + 0.17 + k * 0.35
-            parts += box(pose, (ca, 0, 0.2), (0.3, 0.3, 0.4), _c(rng, GOODS))
-            for _ in range(4):
-                parts.append(
-                    ball(
-                        pose, (ca + float(rng.normal(0, 0.06)), float(rng.normal(0, 0.06)), 0.45), 0.09, _c(rng, FRUIT)
-                    )
-                )
-    elif kind == 3:  # clothes on a rail
-        parts.append(rod(pose, (a - w / 2, 0, 1.5), (a + w / 2, 0, 1.5), 0.015, (160, 160, 160)))
-        for da in (-w / 2, w / 2):
-            parts.append(rod(pose, (a + da, 0, 0), (a + da, 0, 1.5), 0.015, (160, 160, 160)))
-        for ca in np.arange(a - w / 2 + 0.1, a + w / 2 - 0.05, 0.12):
-            length = float(rng.uniform(0.6, 1.1))
-            parts.append(
-                panel(
-                    pose,
-                    float(ca),
-                    float(rng.normal(0, 0.02)),
-                    1.48 - length / 2,
-                    0.1,
-                    length,
-                    _c(rng, GOODS, 40),
-                    facing=(1, 0, 0),
-                )
-            )
-            parts.append(panel(pose, float(ca), 0.0, 1.48 - length / 2, 0.4, length, _c(rng, GOODS, 40)))
-    else:  # fruit crates on a low stand
-        parts += box(pose, (a, 0, 0.25), (w, 0.6, 0.5), _c(rng, GOODS))
-        parts += goods_heap(rng, pose, a - w / 2, a + w / 2, -0.3, 0.3, 0.5)
+    for k in range(levels):
+        z = 0.15 + k * 0.4
+        parts += box(pose, (a, 0, z), (w, depth, 0.03), (150, 150, 150))
+        parts += goods_heap(rng, pose, a - w / 2, a + w / 2, -depth / 2, depth / 2, z + 0.015)
+    top = 0.15 + levels * 0.4
+    for da in (-w / 2, w / 2):
+        parts.append(rod(pose, (a + da, depth / 2, 0), (a + da, depth / 2, top), 0.015, (120, 120, 120)))
     return parts
+
+
+def _stacked_boxes(rng: np.random.Generator, pose: Pose, a: float, w: float) -> list[Primitive]:
+    """Cardboard boxes and drink crates, stacked."""
+    parts: list[Primitive] = []
+    z = 0.0
+    for _ in range(int(rng.integers(1, 5))):
+        h = float(rng.uniform(0.25, 0.45))
+        color = textures.jitter_color(rng, (70, 120, 170) if rng.random() < 0.6 else _c(rng, GOODS), 15)
+        parts += box(pose, (a + float(rng.normal(0, 0.03)), 0, z + h / 2), (w * 0.9, 0.5, h), color)
+        z += h
+    return parts
+
+
+def _buckets(rng: np.random.Generator, pose: Pose, a: float, w: float) -> list[Primitive]:
+    """A row of buckets of flowers or vegetables."""
+    parts: list[Primitive] = []
+    for k in range(max(int(w / 0.35), 1)):
+        ca = a - w / 2 + 0.17 + k * 0.35
+        parts += box(pose, (ca, 0, 0.2), (0.3, 0.3, 0.4), _c(rng, GOODS))
+        for _ in range(4):
+            da, db = (float(v) for v in rng.normal(0, 0.06, 2))
+            parts.append(ball(pose, (ca + da, db, 0.45), 0.09, _c(rng, FRUIT)))
+    return parts
+
+
+def _clothes_rail(rng: np.random.Generator, pose: Pose, a: float, w: float) -> list[Primitive]:
+    """Clothes hanging on a rail."""
+    gray = (160, 160, 160)
+    parts: list[Primitive] = [rod(pose, (a - w / 2, 0, 1.5), (a + w / 2, 0, 1.5), 0.015, gray)]
+    for da in (-w / 2, w / 2):
+        parts.append(rod(pose, (a + da, 0, 0), (a + da, 0, 1.5), 0.015, gray))
+    for ca in np.arange(a - w / 2 + 0.1, a + w / 2 - 0.05, 0.12):
+        length, color = float(rng.uniform(0.6, 1.1)), _c(rng, GOODS, 40)
+        z = 1.48 - length / 2
+        parts.append(panel(pose, float(ca), float(rng.normal(0, 0.02)), z, 0.1, length, color, facing=(1, 0, 0)))
+        parts.append(panel(pose, float(ca), 0.0, z, 0.4, length, color))
+    return parts
+
+
+def _produce_stand(rng: np.random.Generator, pose: Pose, a: float, w: float) -> list[Primitive]:
+    """Fruit crates on a low stand."""
+    parts = box(pose, (a, 0, 0.25), (w, 0.6, 0.5), _c(rng, GOODS))
+    return parts + goods_heap(rng, pose, a - w / 2, a + w / 2, -0.3, 0.3, 0.5)
+
+
+_GOODS_ITEMS = (_rack, _stacked_boxes, _buckets, _clothes_rail, _produce_stand)
+
+
+def _goods_item(rng: np.random.Generator, pose: Pose, kind: int, a: float, w: float) -> list[Primitive]:
+    return _GOODS_ITEMS[kind % len(_GOODS_ITEMS)](rng, pose, a, w)
+
+
+def _bricks(rng: np.random.Generator, pose: Pose) -> tuple[list[Primitive], tuple[float, float]]:
+    """Pallets of bricks (red or grey blocks)."""
+    color = textures.jitter_color(rng, (60, 90, 160) if rng.random() < 0.7 else (150, 150, 150), 15)
+    tex = textures.lazy(rng, 64, 32, lambda r, w, h: textures.brick(r, w, h, color, 8 * w / 64))
+    widths = [float(rng.uniform(0.8, 1.2)) for _ in range(int(rng.integers(1, 4)))]
+    total = sum(widths) + 0.05 * (len(widths) - 1)
+    parts: list[Primitive] = []
+    a = -total / 2
+    for w in widths:
+        h = float(rng.uniform(0.5, 1.1))
+        parts += box(pose, (a + w / 2, 0, h / 2), (w, 0.9, h), color, front=tex, sides=tex)
+        a += w + 0.05
+    return parts, (total, 1.0)
+
+
+def _heap(rng: np.random.Generator, pose: Pose) -> tuple[list[Primitive], tuple[float, float]]:
+    """A heap of sand or gravel, sometimes under green dust net."""
+    radius, height = float(rng.uniform(0.8, 2.2)), float(rng.uniform(0.4, 1.1))
+    base = (110, 170, 200) if rng.random() < 0.5 else (135, 135, 130)
+    if rng.random() < 0.35:
+        base = (50, 110, 40)
+    colors = [textures.jitter_color(rng, base, 10) for _ in range(3)]
+    return cone(pose, (0, 0, 0), radius, height, colors, 12, rng.uniform(-0.15, 0.15, 12)), (2 * radius, 2 * radius)
+
+
+def _bags(rng: np.random.Generator, pose: Pose) -> tuple[list[Primitive], tuple[float, float]]:
+    """Cement or sand bags stacked in a pyramid."""
+    color = textures.jitter_color(rng, (200, 200, 195) if rng.random() < 0.6 else (120, 150, 170), 10)
+    rows = int(rng.integers(2, 5))
+    left = -(rows + 1) * 0.31
+    parts: list[Primitive] = []
+    for r in range(rows):
+        for k in range(rows - r + 1):
+            center = (left + k * 0.62 + r * 0.31 + 0.31, 0.0, 0.09 + r * 0.17)
+            parts += box(pose, center, (0.58, 0.4, 0.16), textures.jitter_color(rng, color, 8))
+    return parts, ((rows + 1) * 0.62, 0.6)
+
+
+def _long_stock(rng: np.random.Generator, pose: Pose) -> tuple[list[Primitive], tuple[float, float]]:
+    """Pipes, rebar or planks lying in a bundle."""
+    color = _c(rng, ((60, 80, 120), (220, 220, 220), (70, 130, 170), (150, 150, 150)), 10)
+    length = float(rng.uniform(2.0, 4.0))
+    parts: list[Primitive] = []
+    for k in range(int(rng.integers(6, 20))):
+        b, z = float(rng.uniform(-0.3, 0.3)), 0.05 + 0.07 * (k % 5)
+        end = (length / 2, b + float(rng.normal(0, 0.05)), z)
+        parts.append(rod(pose, (-length / 2, b, z), end, float(rng.uniform(0.02, 0.05)), color))
+    return parts, (length, 0.8)
+
+
+def _junk(rng: np.random.Generator, pose: Pose) -> tuple[list[Primitive], tuple[float, float]]:
+    """Boxes, boards and sacks dumped together."""
+    parts: list[Primitive] = []
+    for _ in range(int(rng.integers(4, 10))):
+        w, h = float(rng.uniform(0.3, 0.9)), float(rng.uniform(0.2, 0.7))
+        center = (float(rng.uniform(-0.8, 0.8)), float(rng.uniform(-0.4, 0.4)), h / 2)
+        parts += box(pose, center, (w, w * 0.8, h), _c(rng, (*GOODS, (70, 120, 170), (90, 110, 120)), 30))
+    return parts, (2.2, 1.4)
+
+
+_PILES = (_bricks, _heap, _bags, _long_stock, _junk)
 
 
 def material_pile(rng: np.random.Generator, pose: Pose) -> tuple[SceneObject, tuple[float, float]]:
     """Bricks, sand or gravel, cement bags, pipes and planks, or junk: piled on the street."""
-    kind = int(rng.integers(5))
-    parts: list[Primitive] = []
-    if kind == 0:  # pallets of bricks
-        color = textures.jitter_color(rng, (60, 90, 160) if rng.random() < 0.7 else (150, 150, 150), 15)
-        tex = textures.lazy(rng, 64, 32, lambda r, w, h: textures.brick(r, w, h, color, 8 * w / 64))
-        width = 0.0
-        for _ in range(int(rng.integers(1, 4))):
-            w, h = float(rng.uniform(0.8, 1.2)), float(rng.uniform(0.5, 1.1))
-            parts += box(pose, (width + w / 2, 0, h / 2), (w, 0.9, h), color, front=tex, sides=tex)
-            width += w + 0.05
-        size = (width, 1.0)
-    elif kind == 1:  # sand or gravel heap, maybe under green dust net
-        radius, height = float(rng.uniform(0.8, 2.2)), float(rng.uniform(0.4, 1.1))
-        base = (110, 170, 200) if rng.random() < 0.5 else (135, 135, 130)
-        if rng.random() < 0.35:
-            base = (50, 110, 40)
-        colors = [textures.jitter_color(rng, base, 10) for _ in range(3)]
-        parts += cone(pose, (0, 0, 0), radius, height, colors, 12, rng.uniform(-0.15, 0.15, 12))
-        size = (2 * radius, 2 * radius)
-    elif kind == 2:  # cement or sand bags
-        color = textures.jitter_color(rng, (200, 200, 195) if rng.random() < 0.6 else (120, 150, 170), 10)
-        rows = int(rng.integers(2, 5))
-        for r in range(rows):
-            for k in range(rows - r + 1):
-                parts += box(
-                    pose,
-                    (k * 0.62 + r * 0.31, 0, 0.09 + r * 0.17),
-                    (0.58, 0.4, 0.16),
-                    textures.jitter_color(rng, color, 8),
-                )
-        size = ((rows + 1) * 0.62, 0.6)
-    elif kind == 3:  # pipes, rebar or planks
-        color = _c(rng, ((60, 80, 120), (220, 220, 220), (70, 130, 170), (150, 150, 150)), 10)
-        length = float(rng.uniform(2.0, 4.0))
-        for k in range(int(rng.integers(6, 20))):
-            b, z = float(rng.uniform(-0.3, 0.3)), 0.05 + 0.07 * (k % 5)
-            parts.append(
-                rod(
-                    pose,
-                    (-length / 2, b, z),
-                    (length / 2, b + float(rng.normal(0, 0.05)), z),
-                    float(rng.uniform(0.02, 0.05)),
-                    color,
-                )
-            )
-        size = (length, 0.8)
-    else:  # junk: boxes, boards, sacks
-        for _ in range(int(rng.integers(4, 10))):
-            w, h = float(rng.uniform(0.3, 0.9)), float(rng.uniform(0.2, 0.7))
-            parts += box(pose, (float(rng.uniform(-0.8, 0.8)), float(rng.uniform(-0.4, 0.4)), h / 2), (w, w * 0.8, h),
-                         _c(rng, (*GOODS, (70, 120, 170), (90, 110, 120)), 30))  # fmt: skip
-        size = (2.2, 1.4)
+    parts, size = _PILES[int(rng.integers(len(_PILES)))](rng, pose)
     return _obj("material_pile", MATERIAL_PILE, pose, parts, 0.6), size
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +26,7 @@ class Painter:
         self.ids = np.zeros((height, width), np.uint16)
         self.width, self.height = width, height
         self.fog_color = np.array(fog_color, np.float32)
+        self._fog_rgb = (float(fog_color[0]), float(fog_color[1]), float(fog_color[2]))
         self.current_id = 0
         self.shade = 1.0
         self.fog = 0.0
@@ -44,13 +47,17 @@ class Painter:
 
     def toned(self, color: Color) -> tuple[float, float, float]:
         """A base colour after shade and fog."""
-        c = np.asarray(color, np.float32) * self.shade * (1.0 - self.fog) + self.fog_color * self.fog
-        c = np.clip(c, 0, 255)
-        return (float(c[0]), float(c[1]), float(c[2]))
+        k, f = self.shade * (1.0 - self.fog), self.fog
+        fb, fg, fr = self._fog_rgb
+        return (
+            min(max(color[0] * k + fb * f, 0.0), 255.0),
+            min(max(color[1] * k + fg * f, 0.0), 255.0),
+            min(max(color[2] * k + fr * f, 0.0), 255.0),
+        )
 
     def _touch(self, x0: float, y0: float, x1: float, y1: float) -> bool:
-        ix0, iy0 = max(int(np.floor(x0)), 0), max(int(np.floor(y0)), 0)
-        ix1, iy1 = min(int(np.ceil(x1)) + 1, self.width), min(int(np.ceil(y1)) + 1, self.height)
+        ix0, iy0 = max(math.floor(x0), 0), max(math.floor(y0), 0)
+        ix1, iy1 = min(math.ceil(x1) + 1, self.width), min(math.ceil(y1) + 1, self.height)
         if ix0 >= ix1 or iy0 >= iy1:
             return False
         if self._bbox is None:
@@ -60,9 +67,14 @@ class Painter:
             b[0], b[1], b[2], b[3] = min(b[0], ix0), min(b[1], iy0), max(b[2], ix1), max(b[3], iy1)
         return True
 
-    def fill(self, points: Points, color: Color) -> None:
-        """Fill a polygon given in pixel coordinates ``(N, 2)``."""
-        if len(points) < 3 or not self._touch(*points.min(axis=0), *points.max(axis=0)):
+    def fill(self, points: Points, color: Color, bounds: tuple[float, float, float, float] | None = None) -> None:
+        """Fill a polygon given in pixel coordinates ``(N, 2)`` (``bounds``: its known x0, y0, x1, y1)."""
+        if len(points) < 3:
+            return
+        if bounds is None:
+            (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+            bounds = (float(x0), float(y0), float(x1), float(y1))
+        if not self._touch(*bounds):
             return
         pts = [np.round(points * _SCALE).astype(np.int32)]
         cv2.fillPoly(self.image, pts, self.toned(color), cv2.LINE_AA, _SHIFT)

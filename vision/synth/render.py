@@ -55,6 +55,7 @@ class _Context:
     def __init__(self, camera: Camera, conditions: Conditions, painter: Painter) -> None:
         self.camera, self.conditions, self.painter = camera, conditions, painter
         self.sun = np.asarray(conditions.sun, np.float64)
+        self._sun = (float(self.sun[0]), float(self.sun[1]), float(self.sun[2]))
         self._ground_fog: npt.NDArray[np.float32] | None = None
 
     def fog(self, depth: float) -> float:
@@ -64,8 +65,9 @@ class _Context:
         c = self.conditions
         if not lit:
             return 1.0
-        sky = c.ambient * (0.8 + 0.2 * float(normal[2]))
-        return sky + c.sun_strength * max(0.0, float(normal @ self.sun))
+        n0, n1, n2 = normal.tolist()
+        s0, s1, s2 = self._sun
+        return c.ambient * (0.8 + 0.2 * n2) + c.sun_strength * max(0.0, n0 * s0 + n1 * s1 + n2 * s2)
 
     def ground_fog(self) -> npt.NDArray[np.float32]:
         if self._ground_fog is None:
@@ -166,25 +168,31 @@ def _draw_part(ctx: _Context, part: Primitive) -> None:
 def _draw_poly(ctx: _Context, poly: Poly) -> None:
     camera = ctx.camera
     normal = poly.normal
-    to_camera = camera.position - poly.points[0]
-    if float(normal @ to_camera) < 0:
+    if float(normal @ (camera.position - poly.points[0])) < 0:
         if poly.cull:
             return
         normal = -normal
-    clipped = clip_near(camera.to_camera(poly.points))
-    if len(clipped) < 3:
-        return
-    px = camera.project_camera(clipped)
-    lo, hi = px.min(axis=0), px.max(axis=0)
-    if hi[0] < 0 or hi[1] < 0 or lo[0] >= camera.width or lo[1] >= camera.height:
+    cam = (poly.points - camera.position) @ camera.rotation.T
+    depth = cam[:, 2]
+    if depth.min() < NEAR_M:
+        cam = clip_near(cam)
+        if len(cam) < 3:
+            return
+        depth = cam[:, 2]
+    px = cam[:, :2] * (camera.focal_px / depth)[:, None]
+    px[:, 0] += camera.width / 2.0
+    px[:, 1] += camera.height / 2.0
+    x0, y0 = px.min(axis=0).tolist()
+    x1, y1 = px.max(axis=0).tolist()
+    if x1 < 0 or y1 < 0 or x0 >= camera.width or y0 >= camera.height:
         return
     shade = ctx.shade(normal, poly.lit)
-    fog = ctx.fog(float(clipped[:, 2].mean()))
+    fog = ctx.fog(float(depth.sum()) / len(depth))
     if poly.texture is None:
         ctx.painter.set_tone(shade, fog)
-        ctx.painter.fill(px, poly.color)
+        ctx.painter.fill(px, poly.color, (x0, y0, x1, y1))
     else:
-        _draw_textured(ctx, poly, px, lo, hi, shade, fog)
+        _draw_textured(ctx, poly, px, np.array([x0, y0]), np.array([x1, y1]), shade, fog)
 
 
 def _draw_textured(ctx: _Context, poly: Poly, px: Array, lo: Array, hi: Array, shade: float, fog: float) -> None:
@@ -201,7 +209,7 @@ def _draw_textured(ctx: _Context, poly: Poly, px: Array, lo: Array, hi: Array, s
         xs, ys = px[:, 0], px[:, 1]
         area = 0.5 * abs(float(xs @ np.roll(ys, -1) - ys @ np.roll(xs, -1)))
         ratio = math.sqrt(max(area, 1.0) / (full_w * full_h))
-    texture = poly.texture if isinstance(poly.texture, np.ndarray) else poly.texture.image(ratio * 1.5)
+    texture = poly.texture if isinstance(poly.texture, np.ndarray) else poly.texture.image(ratio * 1.25)
     tex_h, tex_w = texture.shape[:2]
     if (tex_w, tex_h) != (full_w, full_h):
         axis_s, axis_t = axis_s * (full_w / tex_w), axis_t * (full_h / tex_h)

@@ -169,7 +169,7 @@ def _dress_building(
         z = float(rng.uniform(info.ground_height + 0.8, info.height - 1.5))
         scene.add(facade.facade_banner(rng, pose, u, z, info.u1 - info.u0 - 1.0), side, (u, 0.0))
     low = info.height < 12.0  # additions are seen from the street mostly on low buildings
-    if rng.random() < (0.75 if low else 0.35):
+    if rng.random() < (0.85 if low else 0.35):
         addition = facade.rooftop_addition(rng, pose, info)
         if addition is not None:
             scene.add(addition, side)

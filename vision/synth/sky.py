@@ -43,7 +43,9 @@ def draw_sky(image: Image, camera: Camera, conditions: Conditions) -> None:
         cover = np.clip((cloud - (1.0 - conditions.clouds)) * 3.0, 0, 1) * np.clip(elevation * 8, 0, 1)
         white = np.array(conditions.sky_horizon, np.float32) * 1.05
         sky = sky * (1 - cover[..., None]) + white[None, None, :] * cover[..., None]
-    image[...] = np.clip(_upscale(sky.astype(np.float32), camera), 0, 255).astype(np.uint8)
+    low = np.clip(sky, 0, 255).astype(np.uint8)
+    big = cv2.resize(low, (low.shape[1] * _LOW, low.shape[0] * _LOW), interpolation=cv2.INTER_LINEAR)
+    image[...] = big[: camera.height, : camera.width]
 
 
 def ground_fog(camera: Camera, density: float) -> npt.NDArray[np.float32]:
