@@ -50,6 +50,9 @@ class OnnxDetector(ExportedDetector):
         ort = import_runtime(ONNXRUNTIME, path)
         options = ort.SessionOptions()
         options.log_severity_level = 3  # errors only; warnings about unused initializers are noise here
+        # Idle threads sleep instead of spinning: the CPU is shared with decoding and tracking, and on a busy
+        # 2-core machine spinning made inference about 30 % slower (147 vs 108 ms at 640).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if threads is not None:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
