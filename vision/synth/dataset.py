@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import json
 import math
-import multiprocessing
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 import yaml
 
 from vision.detections import Detections
 from vision.synth.classes import CLASS_NAMES
 from vision.synth.effects import encode_jpeg
+from vision.synth.parallel import run_jobs
 from vision.synth.sample import DEFAULT_SIZE, make_sample
 
-GENERATOR_VERSION = 2  # bump when the same seed starts giving different images
+GENERATOR_VERSION = 3  # bump when the same seed starts giving different images
 
 
 @dataclass(frozen=True)
@@ -76,21 +75,6 @@ def _write_one(job: tuple[Path, int, int, tuple[int, int], float]) -> list[int]:
     return sample.truth.class_id.tolist()
 
 
-def _init_worker() -> None:
-    cv2.setNumThreads(1)  # one core per worker process
-
-
-def _run(jobs: list[tuple[Path, int, int, tuple[int, int], float]], workers: int) -> Iterator[list[int]]:
-    if workers <= 1:
-        _init_worker()
-        for job in jobs:
-            yield _write_one(job)
-        return
-    context = multiprocessing.get_context("spawn")  # no fork of a parent that may hold threads
-    with context.Pool(workers, initializer=_init_worker) as pool:
-        yield from pool.imap(_write_one, jobs, chunksize=4)
-
-
 def write_dataset(
     out: Path,
     seed: int,
@@ -124,7 +108,7 @@ def write_dataset(
     boxes = np.zeros(len(CLASS_NAMES), np.int64)
     images = np.zeros(len(CLASS_NAMES), np.int64)
     jobs = [(out, seed, index, size, val_fraction) for index in range(count)]
-    for done, class_ids in enumerate(_run(jobs, workers), start=1):
+    for done, class_ids in enumerate(run_jobs(_write_one, jobs, workers), start=1):
         np.add.at(boxes, class_ids, 1)
         images[sorted(set(class_ids))] += 1
         if progress is not None:

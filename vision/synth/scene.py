@@ -90,6 +90,7 @@ def generate_scene(
     layout: StreetLayout | None = None,
     spans: dict[str, tuple[float, float]] | None = None,
     density: Density | None = None,
+    passers: bool = True,
 ) -> Scene:
     """Build a street scene.
 
@@ -99,6 +100,8 @@ def generate_scene(
         spans: Per side, the stretch ``(u0, u1)`` to build (what the cameras will see; see
             ``vision.synth.views.visible_spans``); sides left out stay bare. ``None`` builds everything.
         density: Expected numbers of things per 10 m; each scene scales them by a random factor.
+        passers: Include people walking and traffic passing (``make_passers``); off for scenes rendered on
+            several days, which get their own passers each time.
     """
     density = density or Density()
     layout = layout or StreetLayout.sample(rng)
@@ -115,6 +118,9 @@ def generate_scene(
             if clipped[1] > clipped[0]:
                 _populate_side(rng, scene, side, clipped, density)
     _populate_road(rng, scene, full if spans is None else _road_span(spans, layout))
+    if passers:
+        for obj in make_passers(rng, scene, spans, density):
+            scene.add(obj, obj.side, obj.position if obj.side else None)
     return scene
 
 
@@ -146,7 +152,6 @@ def _populate_side(
     place = _Placer(rng, scene, side, pose, taken, span)
     _street_furniture(place, width)
     _street_violations(place, width, density)
-    _people(place, width, density)
 
 
 def _dress_building(
@@ -321,31 +326,55 @@ def _street_violations(place: _Placer, width: float, density: Density) -> None:
                 place.add(obj, u, v)
 
 
-def _people(place: _Placer, width: float, density: Density) -> None:
-    for _ in range(place.count(density.people)):
-        u, v = place.u(), float(place.rng.uniform(0.3, width - 0.2))
-        place.add(scenery.person(place.rng, place.pose.point(u, v, 0)), u, v)
-
-
 def _populate_road(rng: np.random.Generator, scene: Scene, span: tuple[float, float]) -> None:
+    """Cars parked along both curbs."""
     layout = scene.layout
     world = Pose.identity()
     lo, hi = span
-    if hi <= lo:
-        return
-    lanes = [layout.sidewalk_a + 1.2, layout.facade_b - layout.sidewalk_b - 1.2]
-    for y in lanes:  # parked along both curbs
+    for y in (layout.sidewalk_a + 1.2, layout.facade_b - layout.sidewalk_b - 1.2):
         x = lo + float(rng.uniform(0, 10))
         while x < hi:
             if rng.random() < 0.45:
                 scene.add(scenery.car(rng, world.at(x, y, float(rng.normal(0, 2)))))
             x += float(rng.uniform(5.5, 12))
-    scale = (hi - lo) / 60.0
-    for _ in range(int(rng.poisson(2 * scale))):  # moving traffic
-        y = float(rng.uniform(layout.sidewalk_a + 3, layout.facade_b - layout.sidewalk_b - 3))
-        if layout.road >= 9:
-            scene.add(scenery.car(rng, world.at(float(rng.uniform(lo, hi)), y, float(rng.choice([0, 180])))))
+
+
+def make_passers(
+    rng: np.random.Generator,
+    scene: Scene,
+    spans: dict[str, tuple[float, float]] | None = None,
+    density: Density | None = None,
+) -> list[SceneObject]:
+    """People walking by and traffic passing, for one moment in the street (not added to the scene).
+
+    Each call gives other passers-by for the same street, as on another day; their object ids follow the scene's.
+    """
+    density = density or Density()
+    layout = scene.layout
+    full = (-BLOCKS_M, layout.length + BLOCKS_M)
+    out: list[SceneObject] = []
+    for side in SIDES:
+        span = full if spans is None else spans.get(side)
+        if span is None or span[1] <= span[0]:
+            continue
+        pose = side_pose(layout, side)
+        width = layout.sidewalk_a if side == "A" else layout.sidewalk_b
+        length = span[1] - span[0]
+        for _ in range(int(rng.poisson(density.people * length / 10.0 * rng.uniform(0.3, 1.7)))):
+            u, v = float(rng.uniform(*span)), float(rng.uniform(0.3, width - 0.2))
+            person = scenery.person(rng, pose.point(u, v, 0))
+            person.side, person.position = side, (u, v)
+            out.append(person)
+    lo, hi = full if spans is None else _road_span(spans, layout)
+    road = (layout.sidewalk_a, layout.facade_b - layout.sidewalk_b)
+    world = Pose.identity()
+    scale = max(hi - lo, 0.0) / 60.0
+    for _ in range(int(rng.poisson(2 * scale)) if layout.road >= 9 else 0):  # moving traffic
+        y, x = float(rng.uniform(road[0] + 3, road[1] - 3)), float(rng.uniform(lo, hi))
+        out.append(scenery.car(rng, world.at(x, y, float(rng.choice([0, 180])))))
     for _ in range(int(rng.poisson(1.5 * scale))):
-        y = float(rng.uniform(layout.sidewalk_a + 0.5, layout.facade_b - layout.sidewalk_b - 0.5))
-        for obj in scenery.two_wheeler(rng, np.array([float(rng.uniform(lo, hi)), y, 0.0]), True, True):
-            scene.add(obj)
+        y, x = float(rng.uniform(road[0] + 0.5, road[1] - 0.5)), float(rng.uniform(lo, hi))
+        out += scenery.two_wheeler(rng, np.array([x, y, 0.0]), True, True)
+    for k, obj in enumerate(out):
+        obj.object_id = len(scene.objects) + k
+    return out

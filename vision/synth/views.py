@@ -80,8 +80,8 @@ def sample_view(rng: np.random.Generator, layout: StreetLayout, kind: str | None
         view = ViewSpec(kind, (float(u(0.2, 0.8)) * length, y, z), -90 + oblique * 0.5, float(u(-2, 14)), roll,
                         float(u(50, 85)), "A")  # fmt: skip
     else:  # walking along the sidewalk, looking along the shop fronts
-        y = float(u(1.0, max(layout.sidewalk_a - 0.5, 1.2)))
-        yaw = float(rng.choice([-1, 1])) * float(u(20, 70)) - 90 + 90 * float(rng.choice([-1, 1]))
+        y = float(u(1.5, max(layout.sidewalk_a - 0.4, 1.6)))
+        yaw = float(rng.choice([-1, 1])) * float(u(15, 45)) - 90 + 90 * float(rng.choice([-1, 1]))
         facing = "A" if math.sin(math.radians(yaw)) < 0 else ""  # turned towards the shops, or the road
         view = ViewSpec(kind, (float(u(0.15, 0.85)) * length, y, float(u(1.5, 1.8))), yaw, float(u(-5, 10)), roll,
                         float(u(55, 85)), facing)  # fmt: skip

@@ -38,3 +38,14 @@ def test_bad_size_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["synth", "scenes", "--out", str(tmp_path), "--count", "1", "--size", "big"])
     assert result.exit_code != 0
     assert "960x540" in result.output
+
+
+def test_pairs_writes_pair_folders(tmp_path: Path) -> None:
+    out = tmp_path / "pairs"
+    result = CliRunner().invoke(app, ["synth", "pairs", "--seed", "3", "--count", "2", "--size", "320x180",
+                                      "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    folders = sorted(p for p in out.iterdir() if p.is_dir())
+    assert [p.name for p in folders] == ["pair_000000", "pair_000001"]
+    for folder in folders:
+        assert {p.name for p in folder.iterdir()} == {"reference.jpg", "current.jpg", "truth.json"}
