@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from vision.detect.base import Detector
 from vision.detect.metadata import CARD_FILE
@@ -77,6 +78,8 @@ def load_detector(
     threads: int | None = None,
     conf: float | None = None,
     runtime: str | None = None,
+    iou: float = 0.7,
+    max_det: int = 300,
 ) -> Detector:
     """Load a YOLO detector, choosing the backend from the path.
 
@@ -91,6 +94,8 @@ def load_detector(
         threads: Inference threads; ``None`` lets the runtime choose.
         conf: Default score threshold; ``None`` uses the card's ``default_conf`` or 0.25.
         runtime: Force ``"openvino"``, ``"onnxruntime"`` or ``"ultralytics"``.
+        iou: NMS IoU threshold, used only by models whose output needs NMS (not YOLO26's end-to-end head).
+        max_det: Most detections kept per image.
 
     Returns:
         The loaded detector.
@@ -105,7 +110,8 @@ def load_detector(
     if not path.exists():
         raise ModelError(str(path), "no such model file or folder")
     target, chosen = _resolve(path, device, runtime)
-    return _construct(chosen, target, device=device, threads=threads, conf=conf)
+    options = {"device": device, "threads": threads, "conf": conf, "iou": iou, "max_det": max_det}
+    return _construct(chosen, target, options)
 
 
 def _resolve(path: Path, device: str, runtime: str | None) -> tuple[Path, str]:
@@ -161,15 +167,15 @@ def _preference(device: str, path: Path) -> list[str]:
     return order
 
 
-def _construct(runtime: str, path: Path, *, device: str, threads: int | None, conf: float | None) -> Detector:
+def _construct(runtime: str, path: Path, options: dict[str, Any]) -> Detector:
     if runtime == OPENVINO:
         from vision.detect.openvino_backend import OpenVinoDetector
 
-        return OpenVinoDetector(path, device=device, threads=threads, conf=conf)
+        return OpenVinoDetector(path, **options)
     if runtime == ONNXRUNTIME:
         from vision.detect.onnx_backend import OnnxDetector
 
-        return OnnxDetector(path, device=device, threads=threads, conf=conf)
+        return OnnxDetector(path, **options)
     from vision.detect.ultralytics_backend import UltralyticsDetector
 
-    return UltralyticsDetector(path, device=device, threads=threads, conf=conf)
+    return UltralyticsDetector(path, **options)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from vision.detect import Detector, OnnxDetector, OpenVinoDetector, UltralyticsDetector
+from vision.detect import Detector, OnnxDetector, OpenVinoDetector, UltralyticsDetector, load_detector
 from vision.detect.random_model import CLASS_NAMES, synthetic_frame
 from vision.detections import Detections, box_iou
 
@@ -163,3 +163,16 @@ def test_openvino_default_precision_runs(random_model: Any) -> None:
     results = detector.detect([synthetic_frame(432, 768, seed=10)], conf=CONF)
 
     assert len(results) == 1 and len(results[0]) > 0
+
+
+def test_a_lower_nms_iou_keeps_fewer_boxes(classic_model: dict[str, Path]) -> None:
+    frame = synthetic_frame(432, 768, seed=10)
+
+    def loaded(runtime: str, iou: float) -> Detector:
+        if runtime == "ultralytics":  # load_detector would pick the .pt's NMS-free head, where IoU plays no part
+            return UltralyticsDetector(classic_model[runtime], threads=2, end2end=False, iou=iou)
+        return load_detector(classic_model[runtime], threads=2, iou=iou)
+
+    for runtime in ("onnxruntime", "openvino", "ultralytics"):
+        loose, tight = loaded(runtime, 0.9), loaded(runtime, 0.3)
+        assert len(tight.detect([frame], conf=CONF)[0]) < len(loose.detect([frame], conf=CONF)[0]), runtime
