@@ -20,7 +20,8 @@ InputDim = int | str | None  # a static size, or a symbolic / unknown (dynamic) 
 class ExportedDetector(ABC):
     """A detector over an exported YOLO graph that maps an ``(N, 3, H, W)`` batch to one raw output array.
 
-    Subclasses load the model, set ``info`` and call ``_configure``; then implement ``_infer``.
+    Subclasses load the model, set ``info`` and call ``_configure``; then implement ``_infer``. A detector holds
+    one inference request: call it from one thread at a time (one detector per worker thread).
 
     Attributes:
         info: The model's classes, input size and default threshold.
