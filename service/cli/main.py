@@ -17,6 +17,7 @@ def _register() -> None:
     # Each command module adds itself to ``app``; imports stay light (heavy runtimes load lazily).
     from service.cli import compare  # noqa: F401
     from service.cli import data  # noqa: F401
+    from service.cli import detect  # noqa: F401
     from service.cli import model  # noqa: F401
     from service.cli import synth  # noqa: F401
 
