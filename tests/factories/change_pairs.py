@@ -54,6 +54,11 @@ class Light:
     cast: tuple[float, float, float] = (1.0, 1.0, 1.0)  # per-channel B, G, R factors
     ramp: float = 0.0  # light falls off by this share from left to right
     shadow: float = 0.0  # darkening in the middle of a soft elliptic shadow
+    hard_shadow: float = 0.0  # darkening inside a sharp-edged cast shadow (a building's, the sun moved)
+    haze: float = 0.0  # share of each pixel replaced by the haze's light grey (fog, smog)
+    rain: int = 0  # rain streaks
+    noise: float = 2.5  # sensor noise sigma of both pictures
+    quality: int = 85  # JPEG quality of both pictures
 
 
 @dataclass
@@ -113,7 +118,7 @@ def random_object(rng: np.random.Generator, width: int, height: int, style: str 
         polygon = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float64)
     palette = {
         "shed": [(200, 110, 40), (190, 120, 60), (170, 160, 150)],
-        "pile": [(60, 110, 150), (150, 150, 145), (50, 70, 140)],
+        "pile": [(60, 110, 150), (140, 145, 150), (50, 70, 140)],  # sand, gravel, bricks
         "board": [(40, 40, 200), (30, 180, 230), (220, 220, 220)],
     }
     colour = palette[style][int(rng.integers(0, 3))]
@@ -131,7 +136,7 @@ def paste(world: Image, thing: SceneObject, rng: np.random.Generator) -> None:
         stripes = 0.8 + 0.25 * (np.sin(np.arange(x2 - x1) * 2 * np.pi / 9) > 0)
         patch[:] = colour * stripes[None, :, None]
     elif thing.style == "pile":
-        noise = cv2.GaussianBlur(rng.normal(1.0, 0.25, (y2 - y1, x2 - x1)).astype(np.float32), (0, 0), 2)
+        noise = cv2.GaussianBlur(rng.normal(1.0, 0.45, (y2 - y1, x2 - x1)).astype(np.float32), (0, 0), 1.5)
         patch[:] = colour * noise[..., None]
     else:
         board = np.empty(patch.shape, np.uint8)
@@ -155,8 +160,8 @@ def view_matrix(view: View, width: int, height: int) -> npt.NDArray[np.float64]:
     return matrix
 
 
-def relight(image: Image, light: Light) -> Image:
-    """Apply a change of light to an image."""
+def relight(image: Image, light: Light, rng: np.random.Generator | None = None) -> Image:
+    """Apply a change of light (and weather) to an image."""
     height, width = image.shape[:2]
     values = (image.astype(np.float32) / 255.0) ** light.gamma * 255.0
     values = values * light.gain * np.array(light.cast, np.float32) + light.bias
@@ -167,6 +172,20 @@ def relight(image: Image, light: Light) -> Image:
         cv2.ellipse(shade, (width // 2, height // 2), (width // 4, height // 3), 20, 0, 360, 1.0, -1)
         shade = cv2.GaussianBlur(shade, (0, 0), width / 12)
         values *= (1.0 - light.shadow * shade)[..., None]
+    if light.hard_shadow:
+        cast = np.zeros((height, width), np.float32)
+        corners = np.array([[0, height // 3], [width // 2, height], [0, height]], np.int32)
+        cv2.fillPoly(cast, [corners], 1.0)
+        values *= (1.0 - light.hard_shadow * cv2.GaussianBlur(cast, (0, 0), 1.0))[..., None]
+    if light.haze:
+        values = values * (1.0 - light.haze) + 200.0 * light.haze
+    if light.rain:
+        rng = rng or np.random.default_rng(0)
+        streaks = np.zeros((height, width), np.float32)
+        for _ in range(light.rain):
+            x, y = int(rng.integers(0, width)), int(rng.integers(0, height))
+            cv2.line(streaks, (x, y), (x + 3, y + int(rng.integers(8, 25))), 1.0, 1)
+        values = values * (1 - 0.3 * streaks[..., None]) + 230 * 0.3 * streaks[..., None]
     return np.clip(values, 0, 255).astype(np.uint8)
 
 
@@ -216,13 +235,14 @@ def make_pair(
     to_world = view_matrix(view, width, height)
     reference = before[MARGIN : MARGIN + height, MARGIN : MARGIN + width].copy()
     current = cv2.warpAffine(after, to_world[:2], (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
-    current = relight(current, light or Light())
+    light = light or Light()
+    current = relight(current, light, rng)
     to_current = np.linalg.inv(to_world)
     truth = [
         (_map_box(thing.box, to_current, width, height), "new" if i < new else "gone") for i, thing in enumerate(things)
     ]
     boxes = [draw_person(current, rng) for _ in range(people)]
-    reference, current = _camera(reference, rng), _camera(current, rng)
+    reference, current = _camera(reference, rng, light), _camera(current, rng, light)
     ref_to_world = np.array([[1.0, 0, MARGIN], [0, 1.0, MARGIN], [0, 0, 1]])
     return ScenePair(reference, current, truth, boxes, to_current @ ref_to_world)
 
@@ -241,10 +261,10 @@ def write_pair(pair: ScenePair, folder: Path, kind: str = "change") -> Path:
     return folder
 
 
-def _camera(image: Image, rng: np.random.Generator) -> Image:
+def _camera(image: Image, rng: np.random.Generator, light: Light) -> Image:
     """Sensor noise and JPEG compression, independent for each picture."""
-    noisy = np.clip(image + rng.normal(0, 2.5, image.shape), 0, 255).astype(np.uint8)
-    _, encoded = cv2.imencode(".jpg", noisy, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    noisy = np.clip(image + rng.normal(0, light.noise, image.shape), 0, 255).astype(np.uint8)
+    _, encoded = cv2.imencode(".jpg", noisy, [cv2.IMWRITE_JPEG_QUALITY, light.quality])
     return cv2.imdecode(encoded, cv2.IMREAD_COLOR)
 
 

@@ -141,15 +141,15 @@ def refine_flow(
     warped = cv2.warpPerspective(reference, homography, (width, height), flags=cv2.INTER_LINEAR)
     coverage = cv2.warpPerspective(np.full(current.shape, 255, np.uint8), homography, (width, height))
     coverage = cv2.erode(coverage, np.ones((15, 15), np.uint8))
-    corners = cv2.goodFeaturesToTrack(current, 800, 0.01, 6, mask=coverage, blockSize=5)
+    corners = cv2.goodFeaturesToTrack(current, 400, 0.01, 8, mask=coverage, blockSize=5)
     if corners is None or len(corners) < settings.min_inliers:
         return None
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03)
     tracked, status, _ = cv2.calcOpticalFlowPyrLK(
-        current, warped, corners, corners.copy(), winSize=(21, 21), maxLevel=2, criteria=criteria
+        current, warped, corners, corners.copy(), winSize=(15, 15), maxLevel=2, criteria=criteria
     )
     back, back_status, _ = cv2.calcOpticalFlowPyrLK(
-        warped, current, tracked, tracked.copy(), winSize=(21, 21), maxLevel=2, criteria=criteria
+        warped, current, tracked, tracked.copy(), winSize=(15, 15), maxLevel=2, criteria=criteria
     )
     round_trip = np.linalg.norm((back - corners).reshape(-1, 2), axis=1)
     good = (status.ravel() == 1) & (back_status.ravel() == 1) & (round_trip < 0.5)

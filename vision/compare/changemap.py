@@ -18,6 +18,7 @@ over the shifted reference.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cv2
@@ -33,14 +34,30 @@ BoolImage = npt.NDArray[np.bool_]
 
 # Offset added before the log so that dark, noisy pixels do not dominate.
 _LOG_OFFSET = 32.0
+# Largest log ratio of light the shadow filter represents (e^2.5 = 12x).
+_RATIO_RANGE = 2.5
 # Width in levels of a band of the tone curve, and the fewest pixels a band needs to count.
 _TONE_BAND = 8
 _TONE_MIN_PIXELS = 24
-_TONE_PASSES = 3
+_LIGHT_PASSES = 3
 # Side in working pixels of a cell of the light field.
 _FIELD_CELL = 16
 # Offset added to each channel before dividing out intensity, for the same reason.
 _CHROMA_OFFSET = 20.0
+
+
+@dataclass(frozen=True, eq=False)
+class ChangeMaps:
+    """Two views of the change between an aligned pair, both ``(h, w)`` float32 in ``[0, 1]``.
+
+    Attributes:
+        extent: Where the current image differs from the relit reference: regions take their shape from it.
+        evidence: The same with sharp steps of light (a moved cast shadow's edge) explained away: a region
+            needs a pixel of strong evidence to count, so a shadow's edge alone never makes one.
+    """
+
+    extent: FloatImage
+    evidence: FloatImage
 
 
 def change_map(
@@ -48,7 +65,7 @@ def change_map(
     current: npt.NDArray[np.uint8],
     valid: BoolImage,
     settings: CompareSettings,
-) -> FloatImage:
+) -> ChangeMaps:
     """Score how much each pixel of ``current`` changed against the aligned ``reference``.
 
     Args:
@@ -58,64 +75,129 @@ def change_map(
         settings: Window, noise floor, colour thresholds and forgiven shift.
 
     Returns:
-        ``(h, w)`` float32 scores in ``[0, 1]``; 0 outside ``valid``.
+        The extent and evidence maps; 0 outside ``valid``.
     """
-    ref_gray = np.asarray(cv2.cvtColor(reference, cv2.COLOR_BGR2GRAY), np.uint8)
-    cur_gray = np.asarray(cv2.cvtColor(current, cv2.COLOR_BGR2GRAY), np.uint8)
-    structure = structure_change(ref_gray, cur_gray, settings)
-    structure[~valid] = 0.0
+    planes = CurrentPlanes.of(current, settings)
+    ref_gray = _gray(reference)
+    floor = max(settings.noise_floor, settings.noise_factor * pair_noise(ref_gray, planes, valid))
+    settings = replace(settings, noise_floor=floor)
+    evidence = structure_change(ref_gray, planes, settings, relight=True)
+    evidence[~valid] = 0.0
     # Learn the light change only where nothing changed, or a large removed object would teach the
-    # tone curve to turn its colours into the background's. Colour change reveals more of what
-    # changed, so the curve is learnt again until the changed area stops growing.
-    excluded = _grow(structure > settings.threshold)
-    for _ in range(_TONE_PASSES):
+    # tone curve to turn its colours into the background's. Each pass compares with the relit reference,
+    # which reveals more of what changed, so the light is learnt again until the changed area stops growing.
+    excluded = _grow(evidence > settings.threshold)
+    for _ in range(_LIGHT_PASSES):
         matched = match_light(reference, current, valid & ~excluded)
-        scores = np.maximum(structure, colour_change(matched, current, settings))
-        scores[~valid] = 0.0
-        changed = scores > settings.threshold
+        matched_gray = _gray(matched)
+        colour = colour_change(matched, planes, settings)
+        evidence = np.maximum(structure_change(matched_gray, planes, settings, relight=True), colour)
+        evidence[~valid] = 0.0
+        changed = evidence > settings.threshold
         if np.count_nonzero(changed & ~excluded) <= 0.002 * changed.size:
             break
         excluded |= _grow(changed)
-    return scores
+    extent = np.maximum(structure_change(matched_gray, planes, settings, relight=False), colour)
+    extent[~valid] = 0.0
+    return ChangeMaps(np.maximum(extent, evidence), evidence)
+
+
+def pair_noise(reference: npt.NDArray[np.uint8], current: CurrentPlanes, valid: BoolImage) -> float:
+    """Robust standard deviation of the fine-scale log difference of the pair: their noise together.
+
+    The high-pass removes light changes; the median absolute deviation ignores edges, residual
+    misalignment and changed areas, which are a minority of pixels.
+    """
+    difference = current.log - np.log(reference.astype(np.float32) + _LOG_OFFSET)
+    fine = difference - cv2.GaussianBlur(difference, (0, 0), 2.0)
+    step = max(1, int(np.sqrt(valid.size / 40000)))
+    sample = fine[::step, ::step][valid[::step, ::step]]
+    if sample.size < 100:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(sample - np.median(sample))))
+
+
+def _gray(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    return np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), np.uint8)
 
 
 def _grow(mask: BoolImage) -> BoolImage:
     return cv2.dilate(mask.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
 
 
+@dataclass(frozen=True, eq=False)
+class CurrentPlanes:
+    """What the comparisons need of the current image, computed once per pair.
+
+    Attributes:
+        log: Log intensity.
+        mean: Its local (Gaussian window) mean.
+        variance: Its local variance.
+        chroma: Blue and red shares of intensity, lightly smoothed.
+    """
+
+    log: FloatImage
+    mean: FloatImage
+    variance: FloatImage
+    chroma: tuple[FloatImage, FloatImage]
+
+    @classmethod
+    def of(cls, current: npt.NDArray[np.uint8], settings: CompareSettings) -> CurrentPlanes:
+        """Compute the planes of a BGR uint8 image."""
+        log = np.log(_gray(current).astype(np.float32) + _LOG_OFFSET)
+        mean = _window(log, settings)
+        variance = np.maximum(_window(log * log, settings) - mean * mean, 0.0)
+        return cls(log, mean, variance, _chromaticity(current))
+
+
 def structure_change(
-    reference: npt.NDArray[np.uint8], current: npt.NDArray[np.uint8], settings: CompareSettings
+    reference: npt.NDArray[np.uint8], current: CurrentPlanes, settings: CompareSettings, *, relight: bool
 ) -> FloatImage:
-    """``1 -`` SSIM contrast-structure of log intensity, best over small shifts; ``(h, w)`` in ``[0, 1]``."""
-    sigma = settings.window_sigma
+    """``1 -`` SSIM contrast-structure of log intensity, best over small shifts; ``(h, w)`` in ``[0, 1]``.
 
-    def blur(image: FloatImage) -> FloatImage:
-        return cv2.GaussianBlur(image, (0, 0), sigma)
-
+    With ``relight`` the reference is first relit by the edge-preserving local light ratio
+    (:func:`_edge_preserving_ratio`), which explains away sharp steps of light.
+    """
     log_ref = np.log(reference.astype(np.float32) + _LOG_OFFSET)
-    log_cur = np.log(current.astype(np.float32) + _LOG_OFFSET)
-    mean_ref, mean_cur = blur(log_ref), blur(log_cur)
-    var_ref = np.maximum(blur(log_ref * log_ref) - mean_ref * mean_ref, 0.0)
-    var_cur = np.maximum(blur(log_cur * log_cur) - mean_cur * mean_cur, 0.0)
+    if relight and settings.shadow_kernel > 1:
+        log_ref = log_ref + _edge_preserving_ratio(current.log - log_ref, settings.shadow_kernel)
+    mean_ref = _window(log_ref, settings)
+    var_ref = np.maximum(_window(log_ref * log_ref, settings) - mean_ref * mean_ref, 0.0)
     stability = np.float32(settings.noise_floor**2)
-    best = np.full(log_cur.shape, -1.0, np.float32)
+    best = np.full(log_ref.shape, -1.0, np.float32)
     radius = settings.shift_radius
     for shifted_log, shifted_mean, shifted_var in zip(
         _shifts(log_ref, radius), _shifts(mean_ref, radius), _shifts(var_ref, radius), strict=True
     ):
-        covariance = blur(log_cur * shifted_log) - mean_cur * shifted_mean
-        agreement = (2.0 * covariance + stability) / (var_cur + shifted_var + stability)
+        covariance = _window(current.log * shifted_log, settings) - current.mean * shifted_mean
+        agreement = (2.0 * covariance + stability) / (current.variance + shifted_var + stability)
         np.maximum(best, agreement, out=best)
     return np.clip(1.0 - best, 0.0, 1.0)
 
 
-def colour_change(
-    reference: npt.NDArray[np.uint8], current: npt.NDArray[np.uint8], settings: CompareSettings
-) -> FloatImage:
+def _window(image: FloatImage, settings: CompareSettings) -> FloatImage:
+    """Local Gaussian-weighted average: the window of the structure comparison."""
+    return cv2.GaussianBlur(image, (0, 0), settings.window_sigma)
+
+
+def _edge_preserving_ratio(log_ratio: FloatImage, kernel: int) -> FloatImage:
+    """Median-filtered log ratio of the two images: the local light, steps included.
+
+    Where nothing changed the ratio is piecewise constant (1 in the sun, k in a cast shadow) and the
+    median keeps its steps, so relighting the reference with it makes a shadow's edge vanish. Where
+    something changed the ratio carries the texture difference, which the median mostly removes, so the
+    change stays. Quantised to uint8 (steps of 2 %) because OpenCV's large median filters need 8 bits.
+    """
+    quantised = np.clip((log_ratio + _RATIO_RANGE) * (127.5 / _RATIO_RANGE), 0, 255).astype(np.uint8)
+    median = cv2.medianBlur(quantised, kernel)
+    return median.astype(np.float32) * np.float32(_RATIO_RANGE / 127.5) - np.float32(_RATIO_RANGE)
+
+
+def colour_change(reference: npt.NDArray[np.uint8], current: CurrentPlanes, settings: CompareSettings) -> FloatImage:
     """Chromaticity difference mapped to ``[0, 1]``, smallest over small shifts; ``(h, w)``."""
     ref_blue, ref_red = _chromaticity(reference)
-    cur_blue, cur_red = _chromaticity(current)
-    best = np.full(current.shape[:2], np.inf, np.float32)
+    cur_blue, cur_red = current.chroma
+    best = np.full(cur_blue.shape, np.inf, np.float32)
     for shifted_blue, shifted_red in zip(
         _shifts(ref_blue, settings.shift_radius), _shifts(ref_red, settings.shift_radius), strict=True
     ):
@@ -147,28 +229,27 @@ def match_light(
 
 
 def _gain_field(log_ratio: FloatImage, usable: BoolImage) -> FloatImage:
-    """Smooth per-channel field of the typical log ratio: median per cell, gaps filled, smoothed."""
+    """Smooth per-channel field of the typical log ratio: mean per cell over usable pixels, gaps filled,
+    median-smoothed across cells (so a cell spoilt by an unnoticed change does not count)."""
     height, width = usable.shape
-    cell = _FIELD_CELL
-    rows, cols = max(1, height // cell), max(1, width // cell)
-    cropped = log_ratio[: rows * cell, : cols * cell].copy()
-    cropped[~usable[: rows * cell, : cols * cell]] = np.nan
-    blocks = cropped.reshape(rows, cell, cols, cell, 3).transpose(0, 2, 4, 1, 3).reshape(rows, cols, 3, -1)
-    known = np.sum(np.isfinite(blocks[:, :, 0]), axis=2) >= cell * cell // 4
+    cols, rows = max(1, width // _FIELD_CELL), max(1, height // _FIELD_CELL)
+    weight = usable.astype(np.float32)
+    cell_weight = cv2.resize(weight, (cols, rows), interpolation=cv2.INTER_AREA)
+    cell_sum = cv2.resize(log_ratio * weight[..., None], (cols, rows), interpolation=cv2.INTER_AREA)
+    known = cell_weight >= 0.25
     if not known.any():
         return np.zeros(log_ratio.shape, np.float32)
-    coarse = np.zeros((rows, cols, 3), np.float32)
-    coarse[known] = np.nanmedian(blocks[known], axis=2)
+    coarse = cell_sum / np.maximum(cell_weight, 1e-6)[..., None]
     # Fill cells without enough unchanged pixels from their neighbours (normalised convolution).
-    weight = known.astype(np.float32)
-    spread = cv2.GaussianBlur(coarse * weight[..., None], (0, 0), 1.5)
-    spread_weight = cv2.GaussianBlur(weight, (0, 0), 1.5)[..., None]
+    known_weight = known.astype(np.float32)
+    spread = cv2.GaussianBlur(coarse * known_weight[..., None], (0, 0), 1.5)
+    spread_weight = cv2.GaussianBlur(known_weight, (0, 0), 1.5)[..., None]
     fallback = np.median(coarse[known], axis=0)
     filled = np.where(spread_weight > 1e-3, spread / np.maximum(spread_weight, 1e-3), fallback)
-    coarse = np.where(known[..., None], coarse, filled).astype(np.float32)
+    field: FloatImage = np.where(known[..., None], coarse, filled).astype(np.float32)
     if min(rows, cols) >= 5:
-        coarse = cv2.medianBlur(coarse, 5)
-    return cv2.resize(coarse, (width, height), interpolation=cv2.INTER_LINEAR)
+        field = cv2.medianBlur(field, 5)
+    return cv2.resize(field, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def match_tones(

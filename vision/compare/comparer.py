@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vision.compare.align import align
-from vision.compare.changemap import change_map
+from vision.compare.changemap import ChangeMaps, change_map
 from vision.compare.labels import box_canvas, explain, split_detections
 from vision.compare.regions import Component, Cues, decide_kind, find_components
 from vision.compare.types import ChangeRegion, ChangeResult, CompareSettings, PairMismatchError
@@ -105,10 +105,8 @@ class ImageComparer:
         prepared = self._prepare(reference, current)
         if isinstance(prepared, str):
             return ChangeResult(False, prepared, None, (), None)
-        scores = change_map(prepared.reference, prepared.current, prepared.valid, self.settings)
-        return self._result(
-            prepared, scores, ignore_mask, detections_current, detections_reference, names, ignore_boxes
-        )
+        maps = change_map(prepared.reference, prepared.current, prepared.valid, self.settings)
+        return self._result(prepared, maps, ignore_mask, detections_current, detections_reference, names, ignore_boxes)
 
     def compare_many(
         self,
@@ -144,12 +142,19 @@ class ImageComparer:
             prepared = self._prepare(reference, other)
             if isinstance(prepared, str):
                 continue
-            scores = change_map(prepared.reference, prepared.current, prepared.valid, self.settings)
+            frame_maps = change_map(prepared.reference, prepared.current, prepared.valid, self.settings)
             # working pixels of this frame -> reference -> working pixels of the first frame
             to_first = _scale_matrix(first.scale) @ first.homography
             to_first = to_first @ np.linalg.inv(prepared.homography) @ np.linalg.inv(_scale_matrix(prepared.scale))
-            maps.append(cv2.warpPerspective(scores, to_first, work_size, flags=cv2.INTER_LINEAR))
-        median = np.median(np.stack(maps), axis=0).astype(np.float32)
+            maps.append(
+                ChangeMaps(
+                    *(cv2.warpPerspective(m, to_first, work_size) for m in (frame_maps.extent, frame_maps.evidence))
+                )
+            )
+        median = ChangeMaps(
+            np.median(np.stack([m.extent for m in maps]), axis=0).astype(np.float32),
+            np.median(np.stack([m.evidence for m in maps]), axis=0).astype(np.float32),
+        )
         return self._result(first, median, ignore_mask, None, None, (), ignore_boxes)
 
     def _prepare(self, reference: Image, current: Image) -> _Prepared | str:
@@ -181,7 +186,7 @@ class ImageComparer:
     def _result(
         self,
         prepared: _Prepared,
-        scores: npt.NDArray[np.float32],
+        maps: ChangeMaps,
         ignore_mask: BoolImage | None,
         detections_current: Detections | None,
         detections_reference: Detections | None,
@@ -190,11 +195,11 @@ class ImageComparer:
     ) -> ChangeResult:
         """Cut regions out of the change map, drop ignored ones, decide kind and label."""
         settings = self.settings
-        shape = scores.shape
+        shape = maps.extent.shape
         keep = prepared.valid.copy()
         if ignore_mask is not None:
             keep &= ~_fit_mask(ignore_mask, prepared.current_shape, shape)
-        components = find_components(scores, keep, settings)
+        components = find_components(maps.extent, keep, settings, maps.evidence)
         transient_now, labelled_now = split_detections(detections_current, names, settings.transient_classes)
         transient_before, labelled_before = split_detections(
             detections_reference, names, settings.transient_classes, prepared.homography
@@ -214,7 +219,7 @@ class ImageComparer:
             if kind is None:
                 kind = decide_kind(component, reference_cues, current_cues, background)
             regions.append(ChangeRegion(box, mask, component.score, kind, label))
-        return ChangeResult(True, None, prepared.homography, tuple(regions), scores)
+        return ChangeResult(True, None, prepared.homography, tuple(regions), maps.extent)
 
 
 def _to_current(component: Component, prepared: _Prepared) -> tuple[tuple[int, int, int, int], BoolImage]:

@@ -38,23 +38,29 @@ class Component:
         return canvas
 
 
-def find_components(scores: FloatImage, keep: BoolImage, settings: CompareSettings) -> list[Component]:
+def find_components(
+    scores: FloatImage, keep: BoolImage, settings: CompareSettings, evidence: FloatImage | None = None
+) -> list[Component]:
     """Turn per-pixel change scores into solid changed areas.
 
     Args:
-        scores: ``(h, w)`` change scores in ``[0, 1]``.
+        scores: ``(h, w)`` change scores in ``[0, 1]``: the areas' shape.
         keep: Pixels that may change (valid overlap, outside the ignore mask).
         settings: Thresholds, minimum area and score.
+        evidence: Scores an area needs a seed in (default: ``scores``).
 
     Returns:
-        Components with a seed pixel above ``seed_threshold``, at least ``min_area`` of the image and a
-        score of at least ``min_score``, highest score first.
+        Components holding a seed (a disk of ``seed_radius`` working pixels whose evidence is above
+        ``seed_threshold``: thin things like rain streaks and shadow edges have none), covering at least
+        ``min_area`` of the image, with a score of at least ``min_score``; highest score first.
     """
     binary = ((scores > settings.threshold) & keep).astype(np.uint8)
     # Opening removes the thin lines a residual misalignment leaves along strong edges; closing
     # joins the pieces of one object.
     opened = cv2.morphologyEx(binary, cv2.MORPH_OPEN, _disk(1))
     changed = cv2.morphologyEx(opened, cv2.MORPH_CLOSE, _disk(3))
+    strong = (((scores if evidence is None else evidence) > settings.seed_threshold) & keep).astype(np.uint8)
+    seeds = cv2.erode(strong, _disk(settings.seed_radius)) if settings.seed_radius > 0 else strong
     count, labels, stats, _ = cv2.connectedComponentsWithStats(changed, connectivity=8)
     min_pixels = settings.min_area * scores.size
     components = []
@@ -64,7 +70,7 @@ def find_components(scores: FloatImage, keep: BoolImage, settings: CompareSettin
             continue
         local_scores = scores[y : y + height, x : x + width]
         local = labels[y : y + height, x : x + width] == index
-        if local_scores[local].max() < settings.seed_threshold:
+        if not seeds[y : y + height, x : x + width][local].any():
             continue
         score = float(local_scores[local].mean())
         if score < settings.min_score:

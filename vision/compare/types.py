@@ -51,11 +51,17 @@ class CompareSettings:
         refine: Refine the feature homography by tracking corners (Lucas-Kanade) to sub-pixel accuracy.
         window_sigma: Gaussian sigma (working pixels) of the local statistics of the structure comparison.
         shift_radius: Residual misalignment in working pixels the change map forgives.
-        noise_floor: Standard deviation of log intensity below which a patch counts as flat.
+        shadow_kernel: Median kernel (working pixels, odd) of the light ratio that relights the reference
+            before the structure comparison, so the sharp edge of a moved cast shadow is not a change; 0 or 1
+            turns it off.
+        noise_floor: Standard deviation of log intensity below which a patch counts as flat, at least.
+        noise_factor: The floor is raised to this multiple of the pair's measured noise (the robust
+            spread of the fine-scale log difference of the two images); 0 keeps the fixed floor.
         chroma_low: Chromaticity difference where colour change starts to count.
         chroma_high: Chromaticity difference that counts as a full colour change.
         threshold: Change score (0..1) above which a working pixel is changed.
-        seed_threshold: A changed area is kept only if some pixel of it reaches this score.
+        seed_threshold: A changed area is kept only if it holds a seed: a disk whose evidence reaches this.
+        seed_radius: Radius in working pixels of that disk (thin changes such as rain streaks have none).
         min_area: Smallest kept region, as a fraction of the image area.
         min_score: Smallest kept region score.
         transient_classes: Detector class names of passing things (people, vehicles).
@@ -76,11 +82,14 @@ class CompareSettings:
     refine: bool = True
     window_sigma: float = 1.5
     shift_radius: int = 1
-    noise_floor: float = 0.05
+    shadow_kernel: int = 7
+    noise_floor: float = 0.025
+    noise_factor: float = 2.0
     chroma_low: float = 0.025
     chroma_high: float = 0.08
     threshold: float = 0.45
     seed_threshold: float = 0.65
+    seed_radius: int = 2
     min_area: float = 0.001
     min_score: float = 0.5
     transient_classes: tuple[str, ...] = DEFAULT_TRANSIENT_CLASSES
@@ -95,6 +104,8 @@ class CompareSettings:
                 "CompareSettings needs 0 < threshold <= seed_threshold <= 1, got "
                 f"{self.threshold} and {self.seed_threshold}"
             )
+        if self.shadow_kernel > 1 and self.shadow_kernel % 2 == 0:
+            raise ValueError(f"CompareSettings.shadow_kernel must be odd, got {self.shadow_kernel}")
         if self.max_scale_change < 1.0:
             raise ValueError(f"CompareSettings.max_scale_change must be >= 1, got {self.max_scale_change}")
 
