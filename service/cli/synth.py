@@ -89,3 +89,42 @@ def pairs_command(
     kinds = ", ".join(f"{kind} {n}" for kind, n in summary.pairs_by_kind.items())
     regions = ", ".join(f"{kind} {n}" for kind, n in summary.regions_by_kind.items())
     typer.echo(f"wrote {count} pairs to {out} in {summary.seconds:.1f} s: {kinds}; regions: {regions}")
+
+
+@synth_app.command("patrol")
+def patrol_command(
+    out: Path = typer.Option(..., help="Folder for pass_K.mp4, pass_K.gpx, pass_K_frames.jsonl and truth.json."),
+    seed: int = typer.Option(0, help="Street seed."),
+    passes: int = typer.Option(3, min=1, max=20, help="Drives along the street, on different days."),
+    fps: float = typer.Option(10.0, min=0.5, max=30.0, help="Frames per second of the videos."),
+    size: str = typer.Option("960x540", help="Frame size WIDTHxHEIGHT (even numbers)."),
+) -> None:
+    """Render patrol-vehicle clips of one street on several days, with GPX tracks and the violations' map positions."""
+    from tqdm import tqdm
+
+    from vision.synth.patrol import patrol_frame_count, write_patrol
+
+    with tqdm(total=patrol_frame_count(seed, passes, fps), unit="frame", disable=None) as bar:
+        summary = write_patrol(out, seed, passes, fps, _size(size), lambda n: _tick(bar))
+    typer.echo(f"wrote {summary.passes} passes ({summary.frames} frames) to {out} in {summary.seconds:.1f} s; "
+               f"{summary.violations} violations in truth.json")  # fmt: skip
+
+
+@synth_app.command("fixed")
+def fixed_command(
+    out: Path = typer.Option(..., help="Folder for clip.mp4, frames.jsonl and truth.json."),
+    seed: int = typer.Option(0, help="Clip seed."),
+    minutes: float = typer.Option(5.0, min=0.05, max=60.0, help="Clip length in minutes."),
+    fps: float = typer.Option(2.0, min=0.2, max=30.0, help="Frames per second."),
+    size: str = typer.Option("960x540", help="Frame size WIDTHxHEIGHT (even numbers)."),
+) -> None:
+    """Render a fixed-camera clip: a vendor stays for minutes, another stops briefly, passers-by come and go."""
+    from tqdm import tqdm
+
+    from vision.synth.fixed import write_fixed
+
+    with tqdm(total=max(int(minutes * 60 * fps), 1), unit="frame", disable=None) as bar:
+        summary = write_fixed(out, seed, minutes, fps, _size(size), lambda n: _tick(bar))
+    typer.echo(
+        f"wrote {summary.frames} frames to {out} in {summary.seconds:.1f} s; {summary.vendors} vendors in truth.json"
+    )

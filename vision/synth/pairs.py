@@ -224,7 +224,7 @@ def pair_name(index: int) -> str:
     return f"pair_{index:06d}"
 
 
-def _write_pair(job: tuple[Path, int, int, tuple[int, int]]) -> dict[str, object]:
+def _write_pair(job: tuple[Path, int, int, tuple[int, int]]) -> tuple[str, str, list[str]]:
     out, seed, index, size = job
     pair = make_pair(seed, index, size)
     folder = out / pair_name(index)
@@ -233,7 +233,7 @@ def _write_pair(job: tuple[Path, int, int, tuple[int, int]]) -> dict[str, object
     (folder / "current.jpg").write_bytes(encode_jpeg(pair.current, pair.current_quality))
     truth = pair.truth()
     (folder / "truth.json").write_text(json.dumps(truth) + "\n")
-    return {"name": folder.name, "kind": pair.kind, "regions": [r.kind for r in pair.regions]}
+    return folder.name, pair.kind, [r.kind for r in pair.regions]
 
 
 def write_pairs(out: Path, seed: int, count: int, size: tuple[int, int] = (960, 540), workers: int = 1) -> PairsSummary:
@@ -246,9 +246,10 @@ def write_pairs(out: Path, seed: int, count: int, size: tuple[int, int] = (960, 
     started = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     jobs = [(out, seed, index, size) for index in range(count)]
-    index = list(run_jobs(_write_pair, jobs, workers))
-    by_kind = {kind: sum(1 for p in index if p["kind"] == kind) for kind in PAIR_KINDS}
-    regions = {kind: sum(list(p["regions"]).count(kind) for p in index) for kind in ("new", "gone")}  # type: ignore[call-overload]
+    written = list(run_jobs(_write_pair, jobs, workers))
+    by_kind = {kind: sum(1 for _, k, _ in written if k == kind) for kind in PAIR_KINDS}
+    regions = {kind: sum(r.count(kind) for _, _, r in written) for kind in ("new", "gone")}
+    index = [{"name": name, "kind": kind, "regions": r} for name, kind, r in written]
     manifest = {"seed": seed, "count": count, "size": list(size), "pairs": index}
     (out / "pairs.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return PairsSummary(out, by_kind, regions, time.perf_counter() - started)

@@ -49,3 +49,17 @@ def test_pairs_writes_pair_folders(tmp_path: Path) -> None:
     assert [p.name for p in folders] == ["pair_000000", "pair_000001"]
     for folder in folders:
         assert {p.name for p in folder.iterdir()} == {"reference.jpg", "current.jpg", "truth.json"}
+
+
+def test_patrol_and_fixed_commands(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["synth", "patrol", "--seed", "1", "--passes", "1", "--fps", "0.5", "--size", "320x180",
+                                 "--out", str(tmp_path / "patrol")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert {"pass_1.mp4", "pass_1.gpx", "pass_1_frames.jsonl", "truth.json"} <= {
+        p.name for p in (tmp_path / "patrol").iterdir()
+    }
+    fixed = ["synth", "fixed", "--seed", "1", "--minutes", "0.2", "--fps", "0.5", "--size", "320x180"]
+    result = runner.invoke(app, [*fixed, "--out", str(tmp_path / "fixed")])
+    assert result.exit_code == 0, result.output
+    assert {"clip.mp4", "frames.jsonl", "truth.json"} == {p.name for p in (tmp_path / "fixed").iterdir()}
