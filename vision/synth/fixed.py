@@ -16,7 +16,7 @@ from vision.synth import objects_street as street
 from vision.synth.camera import Camera
 from vision.synth.classes import CLASS_NAMES
 from vision.synth.clips import objects_at, render_frame, street_movers, write_frame_truth
-from vision.synth.conditions import sample_conditions
+from vision.synth.conditions import Conditions, sample_conditions
 from vision.synth.geo import StreetGeo
 from vision.synth.ground import StreetLayout
 from vision.synth.motion import Mover
@@ -177,6 +177,35 @@ def _camera_truth(view: ViewSpec, geo: StreetGeo) -> dict[str, object]:
     }
 
 
+def _render_clip(
+    out: Path,
+    static: list[SceneObject],
+    movers: list[Mover],
+    camera: Camera,
+    conditions: Conditions,
+    rng: np.random.Generator,
+    fps: float,
+    count: int,
+    progress: Callable[[int], None] | None,
+) -> tuple[dict[int, float], dict[int, float]]:
+    """Write ``clip.mp4`` and ``frames.jsonl``; return when each labelled object was first and last boxed."""
+    first: dict[int, float] = {}
+    last: dict[int, float] = {}
+    size = (camera.width, camera.height)
+    with Mp4Writer(out / "clip.mp4", fps, size) as video, (out / "frames.jsonl").open("w") as lines:
+        for frame in range(count):
+            t = frame / fps
+            image, truth = render_frame(objects_at(static, movers, t), camera, conditions, rng, RULES)
+            video.write(image)
+            write_frame_truth(lines, frame, t, truth)
+            for object_id in [] if truth.track_id is None else truth.track_id.tolist():
+                first.setdefault(object_id, round(t, 3))
+                last[object_id] = round(t, 3)
+            if progress is not None:
+                progress(1)
+    return first, last
+
+
 def write_fixed(
     out: Path,
     seed: int,
@@ -206,19 +235,7 @@ def write_fixed(
     static = _make_room(scene.objects, [v.spot for v in vendors], 1.5)
     out.mkdir(parents=True, exist_ok=True)
     count = max(int(duration * fps), 1)
-    first: dict[int, float] = {}
-    last: dict[int, float] = {}
-    with Mp4Writer(out / "clip.mp4", fps, size) as video, (out / "frames.jsonl").open("w") as lines:
-        for frame in range(count):
-            t = frame / fps
-            image, truth = render_frame(objects_at(static, movers, t), camera, conditions, rng, RULES)
-            video.write(image)
-            write_frame_truth(lines, frame, t, truth)
-            for object_id in [] if truth.track_id is None else truth.track_id.tolist():
-                first.setdefault(object_id, round(t, 3))
-                last[object_id] = round(t, 3)
-            if progress is not None:
-                progress(1)
+    first, last = _render_clip(out, static, movers, camera, conditions, rng, fps, count, progress)
     truth_json = {
         "camera": _camera_truth(view, geo),
         "video": "clip.mp4",
