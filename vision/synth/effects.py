@@ -11,16 +11,14 @@ import numpy.typing as npt
 from vision.synth.conditions import Conditions
 from vision.synth.primitives import Image
 
-_GRAIN_SIGMA = 16.0  # the grain bank stores N(0, 16) in int8
 _GRAIN_MARGIN = 64
 
 
 @lru_cache(maxsize=2)
-def _grain(width: int, height: int) -> npt.NDArray[np.int8]:
-    """A fixed field of sensor noise, a little larger than the image; each image takes a random window of it."""
+def _grain(width: int, height: int) -> npt.NDArray[np.float32]:
+    """A fixed field of unit sensor noise, a little larger than the image; each image takes a random window of it."""
     rng = np.random.default_rng(1234)
-    field = rng.standard_normal((height + _GRAIN_MARGIN, width + _GRAIN_MARGIN, 3), dtype=np.float32) * _GRAIN_SIGMA
-    return np.clip(field, -127, 127).astype(np.int8)
+    return rng.standard_normal((height + _GRAIN_MARGIN, width + _GRAIN_MARGIN, 3), dtype=np.float32)
 
 
 @lru_cache(maxsize=4)
@@ -35,8 +33,7 @@ def apply_camera(image: Image, conditions: Conditions, rng: np.random.Generator)
     gains = np.array(conditions.tint, np.float32) * conditions.exposure * (0.9 if conditions.wet else 1.0)
     vignette = 1.0 - 0.12 * float(rng.uniform(0, 1)) * _radius2(w, h)
     out = image.astype(np.float32)
-    out *= vignette[..., None]
-    out *= gains[None, None, :]
+    cv2.multiply(out, cv2.merge([vignette * float(g) for g in gains]), dst=out)
     if conditions.rain > 0:
         out = _rain(out, conditions.rain, rng)
     if conditions.defocus > 0:
@@ -46,11 +43,11 @@ def apply_camera(image: Image, conditions: Conditions, rng: np.random.Generator)
         kernel = np.full((1, k), 1.0 / k, np.float32)
         out = np.asarray(cv2.filter2D(out, -1, kernel), np.float32)
     if conditions.noise_sigma > 0:
-        bank = _grain(w, h)
         dx, dy = (int(v) for v in rng.integers(0, _GRAIN_MARGIN, size=2))
-        grain = bank[dy : dy + h, dx : dx + w]
-        out += grain.astype(np.float32) * (conditions.noise_sigma / _GRAIN_SIGMA)
-    return np.clip(out, 0, 255, out=out).astype(np.uint8)
+        grain = _grain(w, h)[dy : dy + h, dx : dx + w]
+        cv2.scaleAdd(grain, conditions.noise_sigma, out, dst=out)
+    np.clip(out, 0, 255, out=out)
+    return out.astype(np.uint8)
 
 
 def _rain(image: np.ndarray, amount: float, rng: np.random.Generator) -> np.ndarray:

@@ -221,24 +221,30 @@ def _draw_textured(ctx: _Context, poly: Poly, px: Array, lo: Array, hi: Array, s
     homography = camera.plane_homography(origin, axis_s, axis_t)
     homography = np.array([[1.0, 0, -x0], [0, 1.0, -y0], [0, 0, 1.0]]) @ homography
     border = cv2.BORDER_WRAP if poly.tile else cv2.BORDER_REPLICATE
+    fog_color = painter.fog_color
+    ground_fog = poly.ground and ctx.conditions.fog_density > 0
+    alpha = texture.shape[2] == 4
+    # Shade and fog are the same for every pixel of a non-ground polygon: apply them on the smaller image.
+    tone_first = not ground_fog and not alpha and tex_w * tex_h < w * h
+    gain = np.hstack([np.eye(3) * (shade * (1.0 - fog)), (fog_color * fog)[:, None]])
+    if tone_first:
+        texture = np.asarray(cv2.transform(texture, gain), np.uint8)
     patch = cv2.warpPerspective(texture, homography, (w, h), flags=cv2.INTER_LINEAR, borderMode=border)
     mask = np.zeros((h, w), np.uint8)
     pts = np.round((px - [x0, y0]) * 16).astype(np.int32)
     big = w * h > 40000  # large surfaces: hard edges are good enough and much cheaper to composite
     cv2.fillPoly(mask, [pts], 255, cv2.LINE_8 if big else cv2.LINE_AA, 4)
-    if patch.shape[2] == 4:  # texture with alpha: cut-outs (skyline)
+    if alpha:  # texture with alpha: cut-outs (skyline)
         mask = (mask.astype(np.uint16) * patch[..., 3] // 255).astype(np.uint8)
-        patch = patch[..., :3]
-    fog_color = painter.fog_color
-    if poly.ground and ctx.conditions.fog_density > 0:
+        patch = np.ascontiguousarray(patch[..., :3])
+    if ground_fog:
         toned = cv2.transform(patch, np.hstack([np.eye(3) * shade, np.zeros((3, 1))]))
         fog_map = ctx.ground_fog()[y0:y1, x0:x1]
         fog_patch = np.empty_like(toned)
         fog_patch[:] = np.clip(fog_color, 0, 255).astype(np.uint8)
         toned = cv2.blendLinear(toned, fog_patch, 1.0 - fog_map, np.ascontiguousarray(fog_map))
     else:
-        gain = np.hstack([np.eye(3) * (shade * (1.0 - fog)), (fog_color * fog)[:, None]])
-        toned = cv2.transform(patch, gain)
+        toned = patch if tone_first else cv2.transform(patch, gain)
     painter.blit(x0, y0, np.asarray(toned, np.uint8), mask)
 
 
