@@ -117,8 +117,11 @@ def render(
     return Rendered(painter.image, painter.ids, truth, fractions)
 
 
+_MIN_RADIUS_PX = 1.5  # objects whose bounding sphere looks smaller than this are skipped
+
+
 def _in_frustum(camera: Camera, objects: Sequence[SceneObject]) -> npt.NDArray[np.bool_]:
-    """Which objects' bounding spheres touch the view pyramid."""
+    """Which objects' bounding spheres touch the view pyramid and look bigger than a speck."""
     if not objects:
         return np.zeros(0, bool)
     bounds = [obj.bounds() for obj in objects]
@@ -128,8 +131,10 @@ def _in_frustum(camera: Camera, objects: Sequence[SceneObject]) -> npt.NDArray[n
     f = camera.focal_px
     half_w, half_h = camera.width / 2.0, camera.height / 2.0
     norm_w, norm_h = math.hypot(f, half_w), math.hypot(f, half_h)
+    tiny = (z > radius) & (f * radius < _MIN_RADIUS_PX * np.maximum(z, 1e-6))  # far specks: not worth drawing
     return (
         (z >= NEAR_M - radius)
+        & ~tiny
         & ((f * x - half_w * z) / norm_w <= radius)
         & ((-f * x - half_w * z) / norm_w <= radius)
         & ((f * y - half_h * z) / norm_h <= radius)
