@@ -38,9 +38,7 @@ class Detector(Protocol):
 
     info: ModelInfo
 
-    def detect(
-        self, images: Sequence[npt.NDArray[np.uint8]], conf: float | None = None
-    ) -> list[Detections]:
+    def detect(self, images: Sequence[npt.NDArray[np.uint8]], conf: float | None = None) -> list[Detections]:
         """Detect objects in a batch of ``(H, W, 3)`` uint8 BGR images of any size.
 
         Args:
