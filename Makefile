@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SAMPLE ?= ../shared/data/videos/car-detection.mp4
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench clean model-data
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -13,8 +13,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/xiuhua detect $(SAMPLE) --annotate out/demo/annotated > out-demo.jsonl || true
-	@echo "detections: $$(wc -l < out-demo.jsonl) lines in out-demo.jsonl; annotated frames in out/demo/annotated"
+	@mkdir -p out/demo
+	$(VENV)/bin/xiuhua detect $(SAMPLE) --annotate out/demo/annotated --output out/demo/detections.jsonl
+	@echo "demo: $$(wc -l < out/demo/detections.jsonl) detections in out/demo/detections.jsonl," \
+	  "annotated frames in out/demo/annotated/"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -30,6 +32,12 @@ test: lint typecheck unit
 
 bench: $(STAMP)
 	$(PY) benchmarks/detector.py
+	$(PY) benchmarks/compare.py
+
+# The generated training data of datasets/xiuhua-mix.yaml (never committed).
+model-data: $(STAMP)
+	$(VENV)/bin/xiuhua data facade
+	$(VENV)/bin/xiuhua synth scenes --seed 1 --count 2400 --size 960x540 --out datasets/generated/synth_s1 --workers 2
 
 clean:
 	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache
