@@ -24,20 +24,8 @@ import yaml
 
 from vision.detect.runtime import ULTRALYTICS, import_runtime
 from vision.errors import ModelError
+from vision.synth.classes import CLASS_NAMES  # the product vocabulary, equal to models/taxonomy.yaml
 
-CLASS_NAMES = (
-    "vendor_stall",
-    "goods_outside_shop",
-    "material_pile",
-    "banner",
-    "poster",
-    "ad_board",
-    "signboard",
-    "cantilever",
-    "win_ad",
-    "shed",
-    "rooftop_addition",
-)
 ARCHITECTURE = "yolo26n.yaml"
 FALLBACK_ARCHITECTURE = "yolo11n.yaml"
 # Head calibration: class-logit spread and level, box-side spread and mean (in strides; sides stay positive).
