@@ -7,7 +7,6 @@ import weakref
 from collections.abc import Generator, Iterator
 from datetime import datetime, tzinfo
 from pathlib import Path
-from types import TracebackType
 
 import numpy as np
 import numpy.typing as npt
@@ -15,7 +14,7 @@ from PIL import Image, ImageOps
 
 from vision.errors import SourceError
 from vision.frame import Frame
-from vision.sources.base import SourceInfo
+from vision.sources.base import ClosingSource, SourceInfo
 from vision.sources.exif import PhotoExif, read_exif
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
@@ -24,7 +23,7 @@ _PIL_ERRORS = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
 _ROTATED_ORIENTATIONS = frozenset({5, 6, 7, 8})
 
 
-class ImageSource:
+class ImageSource(ClosingSource):
     """Yields one `Frame` per image file: a single file, or a folder's images sorted by path.
 
     Frame fields: ``source_id`` is the image file's own path; ``index`` its position in the sorted list;
@@ -101,17 +100,6 @@ class ImageSource:
         """Stops any iteration in progress (files are closed after each read anyway)."""
         for frames in list(self._iterators):
             frames.close()
-
-    def __enter__(self) -> ImageSource:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _read_all(self) -> Generator[Frame, None, None]:
         self.skipped = []

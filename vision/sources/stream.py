@@ -16,7 +16,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -28,7 +27,7 @@ from av.video.stream import VideoStream
 from vision.errors import SourceError
 from vision.frame import Frame
 from vision.sources import _av
-from vision.sources.base import SourceInfo
+from vision.sources.base import ClosingSource, SourceInfo
 from vision.sources.sampling import FrameSelector, Sampling
 
 log = logging.getLogger(__name__)
@@ -128,7 +127,7 @@ class StreamHealth:
     finished: bool = False
 
 
-class StreamSource:
+class StreamSource(ClosingSource):
     """Frames from a live URL, or from a local video file played at real-time speed.
 
     Iterating (or `read`) starts a reader thread on first use and yields the newest buffered frames. For URLs the
@@ -234,17 +233,6 @@ class StreamSource:
             thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=max(self.settings.open_timeout, self.settings.read_timeout) + 1.0)
-
-    def __enter__(self) -> StreamSource:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # --- reader thread -------------------------------------------------------------------------------------------
 

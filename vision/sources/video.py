@@ -8,7 +8,6 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from types import TracebackType
 
 import av.container
 import av.error
@@ -19,7 +18,7 @@ from av.video.stream import VideoStream
 from vision.errors import SourceError
 from vision.frame import Frame
 from vision.sources import _av
-from vision.sources.base import SourceInfo
+from vision.sources.base import ClosingSource, SourceInfo
 from vision.sources.sampling import FrameSelector, Sampling
 
 VIDEO_SUFFIXES = frozenset(
@@ -46,7 +45,7 @@ class _Progress:
     keyframe_packets: dict[int, int] = field(default_factory=dict)
 
 
-class VideoSource:
+class VideoSource(ClosingSource):
     """Decodes a video file into `Frame` objects, as fast as the machine allows.
 
     Frame fields: ``timestamp`` is seconds from the container's presentation timestamps (pts × time_base minus the
@@ -119,17 +118,6 @@ class VideoSource:
         """Stops any iteration in progress and closes its file."""
         for frames in list(self._iterators):
             frames.close()
-
-    def __enter__(self) -> VideoSource:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _decode(self) -> Generator[Frame, None, None]:
         container = _av.open_input(self.source_id)
