@@ -15,11 +15,7 @@ app = typer.Typer(
 
 def _register() -> None:
     # Each command module adds itself to ``app``; imports stay light (heavy runtimes load lazily).
-    from service.cli import compare  # noqa: F401
-    from service.cli import data  # noqa: F401
-    from service.cli import detect  # noqa: F401
-    from service.cli import model  # noqa: F401
-    from service.cli import synth  # noqa: F401
+    from service.cli import compare, data, detect, model, synth  # noqa: F401
 
 
 _register()

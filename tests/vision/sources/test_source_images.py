@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from factories.media import make_photo
+from PIL import Image
 
 from vision.errors import SourceError
 from vision.sources import ImageSource
