@@ -19,7 +19,9 @@ from vision.sources.exif import PhotoExif, read_exif
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
 # Pillow raises these for files that are not images, are cut short, or are absurdly large.
-_PIL_ERRORS = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
+# ImportError: ultralytics, once imported, patches Image.open to try an optional HEIF plugin on files PIL cannot
+# identify, which raises ModuleNotFoundError when that plugin is absent.
+_PIL_ERRORS = (OSError, ValueError, SyntaxError, ImportError, Image.DecompressionBombError)
 _ROTATED_ORIENTATIONS = frozenset({5, 6, 7, 8})
 
 

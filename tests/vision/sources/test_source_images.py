@@ -154,3 +154,12 @@ def test_folder_without_images_is_an_error(tmp_path: Path, content: str | None) 
 def test_missing_path_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="does not exist"):
         ImageSource(tmp_path / "nowhere")
+
+
+def test_non_image_is_a_source_error_even_after_ultralytics_patched_pil(tmp_path: Path) -> None:
+    # ultralytics replaces Image.open with one that tries an optional HEIF plugin on unknown files.
+    pytest.importorskip("ultralytics.utils.patches")
+    broken = tmp_path / "b.jpg"
+    broken.write_text("this is not a JPEG")
+    with pytest.raises(SourceError, match="not a readable image"):
+        list(ImageSource(broken))
