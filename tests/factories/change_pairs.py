@@ -212,6 +212,7 @@ def make_pair(
     view: View | None = None,
     light: Light | None = None,
     people: int = 0,
+    style: str | None = None,
 ) -> ScenePair:
     """Make one pair.
 
@@ -224,11 +225,12 @@ def make_pair(
         view: Current camera pose relative to the reference (default: the same).
         light: Change of light in the current image (default: none).
         people: People walking through the current image.
+        style: Style of every object ("shed", "pile" or "board"); default: drawn at random.
     """
     rng = np.random.default_rng(seed)
     view = view or View()
     world = make_world(rng, width, height)
-    things = _non_overlapping(rng, width, height, new + gone)
+    things = _non_overlapping(rng, width, height, new + gone, style)
     before, after = world.copy(), world.copy()
     for index, thing in enumerate(things):
         paste(after if index < new else before, thing, rng)
@@ -268,10 +270,12 @@ def _camera(image: Image, rng: np.random.Generator, light: Light) -> Image:
     return cv2.imdecode(encoded, cv2.IMREAD_COLOR)
 
 
-def _non_overlapping(rng: np.random.Generator, width: int, height: int, count: int) -> list[SceneObject]:
+def _non_overlapping(
+    rng: np.random.Generator, width: int, height: int, count: int, style: str | None
+) -> list[SceneObject]:
     things: list[SceneObject] = []
     while len(things) < count:
-        candidate = random_object(rng, width, height)
+        candidate = random_object(rng, width, height, style)
         if all(_gap(candidate.box, other.box) for other in things):
             things.append(candidate)
     return things

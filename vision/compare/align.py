@@ -166,3 +166,53 @@ def refine_flow(
     if not np.all(np.isfinite(moved)) or np.abs(moved).max() > 0.02 * width:
         return None
     return refined
+
+
+def follow_parallax(
+    warped_reference: npt.NDArray[Any],
+    current: npt.NDArray[Any],
+    valid: npt.NDArray[np.bool_],
+    settings: CompareSettings,
+) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]:
+    """Move the homography-warped reference along a smooth, bounded optical flow onto the current image.
+
+    A homography aligns one plane; when the camera itself moved (a patrol vehicle, a re-mounted camera) things
+    nearer or farther than that plane shift against it. DIS optical flow at half the working resolution,
+    median-smoothed and capped at ``max_parallax``, takes that shift out. The cap and the smoothing keep the
+    flow from squeezing away an object that really appeared or vanished: it can move texture a few pixels,
+    not make a shed out of a wall.
+
+    Args:
+        warped_reference: BGR reference already warped by the homography.
+        current: BGR current image of the same size.
+        valid: Where the warped reference has data.
+        settings: ``max_parallax`` (fraction of the width; 0 turns this off).
+
+    Returns:
+        The reference moved by the flow, and where it still has data.
+    """
+    height, width = current.shape[:2]
+    limit = settings.max_parallax * width
+    if limit <= 0:
+        return warped_reference, valid
+    size = (max(16, width // 2), max(16, height // 2))
+    cur_gray = cv2.cvtColor(current, cv2.COLOR_BGR2GRAY)
+    # Where the reference has no data, show the flow the current image itself: zero flow, and no black
+    # border for the flow to latch onto.
+    ref_gray = np.where(valid, cv2.cvtColor(warped_reference, cv2.COLOR_BGR2GRAY), cur_gray).astype(np.uint8)
+    cur_small = cv2.resize(cur_gray, size, interpolation=cv2.INTER_AREA)
+    ref_small = cv2.resize(ref_gray, size, interpolation=cv2.INTER_AREA)
+    # Optical flow assumes constant brightness: equalise local contrast in both first.
+    clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
+    cur_small, ref_small = clahe.apply(cur_small), clahe.apply(ref_small)
+    dis = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
+    flow = dis.calc(cur_small, ref_small, np.zeros((*cur_small.shape[:2], 2), np.float32))
+    flow = cv2.medianBlur(cv2.medianBlur(flow, 5), 5)
+    flow = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR) * np.float32(width / size[0])
+    length = np.sqrt((flow**2).sum(axis=2, keepdims=True))
+    flow *= np.minimum(1.0, limit / np.maximum(length, 1e-6)).astype(np.float32)
+    grid_x, grid_y = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    map_x, map_y = grid_x + flow[..., 0], grid_y + flow[..., 1]
+    moved = cv2.remap(warped_reference, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    still_valid = cv2.remap(valid.astype(np.uint8), map_x, map_y, cv2.INTER_NEAREST, borderValue=0).astype(bool)
+    return moved, still_valid & valid

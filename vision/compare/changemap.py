@@ -5,7 +5,8 @@ Two cues, each robust to a different nuisance:
 * structure: SSIM's contrast-structure term on log intensity. Log turns a change of light (gain) into an
   offset that the local means remove, so global and smooth light changes, soft shadows and gamma barely
   move it; texture appearing, vanishing or changing does.
-* colour: chromaticity (colour with intensity divided out), which catches flat objects of a new colour.
+* colour: log-chromaticity (colour with intensity divided out), which catches flat objects of a new
+  colour; differences along the pair's own line of light colour (sun versus sky-lit shadow) count less.
 
 Before both, the reference's tones are mapped through per-channel curves learnt from the aligned pixel
 pairs, which absorbs the global part of a change of light (gain, gamma, colour cast) including its
@@ -40,8 +41,6 @@ _RATIO_RANGE = 2.5
 _TONE_BAND = 8
 _TONE_MIN_PIXELS = 24
 _LIGHT_PASSES = 3
-# Side in working pixels of a cell of the light field.
-_FIELD_CELL = 16
 # Offset added to each channel before dividing out intensity, for the same reason.
 _CHROMA_OFFSET = 20.0
 
@@ -81,7 +80,8 @@ def change_map(
     ref_gray = _gray(reference)
     floor = max(settings.noise_floor, settings.noise_factor * pair_noise(ref_gray, planes, valid))
     settings = replace(settings, noise_floor=floor)
-    evidence = structure_change(ref_gray, planes, settings, relight=True)
+    # A first, rough look (no forgiven shift) only decides which pixels the light is learnt from.
+    evidence = structure_change(ref_gray, planes, settings, relight=True, shift_radius=0)
     evidence[~valid] = 0.0
     # Learn the light change only where nothing changed, or a large removed object would teach the
     # tone curve to turn its colours into the background's. Each pass compares with the relit reference,
@@ -90,7 +90,7 @@ def change_map(
     for _ in range(_LIGHT_PASSES):
         matched = match_light(reference, current, valid & ~excluded)
         matched_gray = _gray(matched)
-        colour = colour_change(matched, planes, settings)
+        colour = colour_change(matched, planes, settings, valid & ~excluded)
         evidence = np.maximum(structure_change(matched_gray, planes, settings, relight=True), colour)
         evidence[~valid] = 0.0
         changed = evidence > settings.threshold
@@ -133,7 +133,7 @@ class CurrentPlanes:
         log: Log intensity.
         mean: Its local (Gaussian window) mean.
         variance: Its local variance.
-        chroma: Blue and red shares of intensity, lightly smoothed.
+        chroma: ``log(B/G)`` and ``log(R/G)``, lightly smoothed.
     """
 
     log: FloatImage
@@ -147,32 +147,51 @@ class CurrentPlanes:
         log = np.log(_gray(current).astype(np.float32) + _LOG_OFFSET)
         mean = _window(log, settings)
         variance = np.maximum(_window(log * log, settings) - mean * mean, 0.0)
-        return cls(log, mean, variance, _chromaticity(current))
+        return cls(log, mean, variance, _log_chroma(current))
 
 
 def structure_change(
-    reference: npt.NDArray[np.uint8], current: CurrentPlanes, settings: CompareSettings, *, relight: bool
+    reference: npt.NDArray[np.uint8],
+    current: CurrentPlanes,
+    settings: CompareSettings,
+    *,
+    relight: bool,
+    shift_radius: int | None = None,
 ) -> FloatImage:
-    """``1 -`` SSIM contrast-structure of log intensity, best over small shifts; ``(h, w)`` in ``[0, 1]``.
+    """How much the local structure of log intensity changed, best over small shifts; ``(h, w)`` in ``[0, 1]``.
+
+    Per window: where both images are textured (standard deviation above the noise floor), the change is
+    ``1 -`` their correlation, which is blind to any local gain and offset of the light (shade, haze);
+    where only one is textured, texture appeared or vanished and the change is 1; where neither is, 0.
 
     With ``relight`` the reference is first relit by the edge-preserving local light ratio
-    (:func:`_edge_preserving_ratio`), which explains away sharp steps of light.
+    (:func:`_edge_preserving_ratio`), which explains away sharp steps of light. ``shift_radius``
+    overrides the settings' forgiven misalignment.
     """
     log_ref = np.log(reference.astype(np.float32) + _LOG_OFFSET)
     if relight and settings.shadow_kernel > 1:
         log_ref = log_ref + _edge_preserving_ratio(current.log - log_ref, settings.shadow_kernel)
     mean_ref = _window(log_ref, settings)
     var_ref = np.maximum(_window(log_ref * log_ref, settings) - mean_ref * mean_ref, 0.0)
-    stability = np.float32(settings.noise_floor**2)
-    best = np.full(log_ref.shape, -1.0, np.float32)
-    radius = settings.shift_radius
-    for shifted_log, shifted_mean, shifted_var in zip(
-        _shifts(log_ref, radius), _shifts(mean_ref, radius), _shifts(var_ref, radius), strict=True
+    floor = np.float32(settings.noise_floor**2)
+    spread_cur, spread_ref = np.sqrt(current.variance), np.sqrt(var_ref)
+    textured_cur, textured_ref = current.variance / (current.variance + floor), var_ref / (var_ref + floor)
+    best = np.full(log_ref.shape, np.inf, np.float32)
+    radius = settings.shift_radius if shift_radius is None else shift_radius
+    for shifted_log, shifted_mean, shifted_spread, shifted_textured in zip(
+        _shifts(log_ref, radius),
+        _shifts(mean_ref, radius),
+        _shifts(spread_ref, radius),
+        _shifts(textured_ref, radius),
+        strict=True,
     ):
         covariance = _window(current.log * shifted_log, settings) - current.mean * shifted_mean
-        agreement = (2.0 * covariance + stability) / (current.variance + shifted_var + stability)
-        np.maximum(best, agreement, out=best)
-    return np.clip(1.0 - best, 0.0, 1.0)
+        disagreement = 1.0 - covariance / (spread_cur * shifted_spread + np.float32(1e-6))
+        np.clip(disagreement, 0.0, 1.0, out=disagreement)
+        disagreement *= np.minimum(textured_cur, shifted_textured)
+        disagreement += np.abs(textured_cur - shifted_textured)
+        np.minimum(best, disagreement, out=best)
+    return np.minimum(best, 1.0, out=best)
 
 
 def _window(image: FloatImage, settings: CompareSettings) -> FloatImage:
@@ -193,18 +212,59 @@ def _edge_preserving_ratio(log_ratio: FloatImage, kernel: int) -> FloatImage:
     return median.astype(np.float32) * np.float32(_RATIO_RANGE / 127.5) - np.float32(_RATIO_RANGE)
 
 
-def colour_change(reference: npt.NDArray[np.uint8], current: CurrentPlanes, settings: CompareSettings) -> FloatImage:
-    """Chromaticity difference mapped to ``[0, 1]``, smallest over small shifts; ``(h, w)``."""
-    ref_blue, ref_red = _chromaticity(reference)
-    cur_blue, cur_red = current.chroma
-    best = np.full(cur_blue.shape, np.inf, np.float32)
-    for shifted_blue, shifted_red in zip(
-        _shifts(ref_blue, settings.shift_radius), _shifts(ref_red, settings.shift_radius), strict=True
+def colour_change(
+    reference: npt.NDArray[np.uint8],
+    current: CurrentPlanes,
+    settings: CompareSettings,
+    usable: BoolImage | None = None,
+) -> FloatImage:
+    """Change of log-chromaticity mapped to ``[0, 1]``, smallest over small shifts; ``(h, w)``.
+
+    Light changes colour along one line in log-chromaticity (sun is yellower than the blue sky that lights
+    a shadow; dusk is warmer than noon): the pair's own line is the principal direction of the colour
+    differences over ``usable`` (unchanged) pixels. Differences along it count ``light_colour_weight`` as
+    much as differences across it, which only paint, not light, produces.
+    """
+    ref_u, ref_v = _log_chroma(reference)
+    cur_u, cur_v = current.chroma
+    along_u, along_v = _light_direction(cur_u - ref_u, cur_v - ref_v, usable)
+    weight = np.float32(settings.light_colour_weight)
+    best = np.full(cur_u.shape, np.inf, np.float32)
+    for shifted_u, shifted_v in zip(
+        _shifts(ref_u, settings.shift_radius), _shifts(ref_v, settings.shift_radius), strict=True
     ):
-        distance = cv2.magnitude(cur_blue - shifted_blue, cur_red - shifted_red)
-        np.minimum(best, distance, out=best)
+        delta_u, delta_v = cur_u - shifted_u, cur_v - shifted_v
+        along = (delta_u * along_u + delta_v * along_v) * weight
+        across = delta_v * along_u - delta_u * along_v
+        np.minimum(best, cv2.magnitude(along, across), out=best)
     span = max(settings.chroma_high - settings.chroma_low, 1e-6)
     return np.clip((best - settings.chroma_low) / span, 0.0, 1.0)
+
+
+def _light_direction(
+    delta_u: FloatImage, delta_v: FloatImage, usable: BoolImage | None
+) -> tuple[np.float32, np.float32]:
+    """Unit direction in (log B/G, log R/G) along which the light changed the pair's colours.
+
+    The principal axis of the colour differences of unchanged pixels when they clearly have one (a change
+    of light that shades parts of the view differently); else the blue-yellow line of daylight.
+    """
+    default = (np.float32(np.sqrt(0.5)), np.float32(-np.sqrt(0.5)))
+    if usable is None:
+        return default
+    step = max(1, int(np.sqrt(usable.size / 20000)))
+    mask = usable[::step, ::step]
+    samples = np.stack([delta_u[::step, ::step][mask], delta_v[::step, ::step][mask]], axis=1).astype(np.float64)
+    if len(samples) < 200:
+        return default
+    samples -= np.median(samples, axis=0)
+    samples = samples[np.linalg.norm(samples, axis=1) < 0.5]  # changes of paint are not light
+    if len(samples) < 200:
+        return default
+    values, vectors = np.linalg.eigh(samples.T @ samples)
+    if values[1] < 2.0 * max(values[0], 1e-12) or values[1] / len(samples) < 0.02**2:
+        return default
+    return np.float32(vectors[0, 1]), np.float32(vectors[1, 1])
 
 
 def match_light(
@@ -229,27 +289,33 @@ def match_light(
 
 
 def _gain_field(log_ratio: FloatImage, usable: BoolImage) -> FloatImage:
-    """Smooth per-channel field of the typical log ratio: mean per cell over usable pixels, gaps filled,
-    median-smoothed across cells (so a cell spoilt by an unnoticed change does not count)."""
+    """Smooth per-channel field of the log ratio: a quadratic surface fitted robustly to usable pixels.
+
+    Quadratic, not local: it follows ramps, vignetting and light falling off across the view, but cannot
+    bend around a compact object, so a new sign keeps its colour instead of being taken for light.
+    """
     height, width = usable.shape
-    cols, rows = max(1, width // _FIELD_CELL), max(1, height // _FIELD_CELL)
-    weight = usable.astype(np.float32)
-    cell_weight = cv2.resize(weight, (cols, rows), interpolation=cv2.INTER_AREA)
-    cell_sum = cv2.resize(log_ratio * weight[..., None], (cols, rows), interpolation=cv2.INTER_AREA)
-    known = cell_weight >= 0.25
-    if not known.any():
+    step = max(1, int(np.sqrt(usable.size / 6000)))  # ~6k samples are plenty for 18 coefficients
+    ys, xs = np.nonzero(usable[::step, ::step])
+    if len(xs) < 50:
         return np.zeros(log_ratio.shape, np.float32)
-    coarse = cell_sum / np.maximum(cell_weight, 1e-6)[..., None]
-    # Fill cells without enough unchanged pixels from their neighbours (normalised convolution).
-    known_weight = known.astype(np.float32)
-    spread = cv2.GaussianBlur(coarse * known_weight[..., None], (0, 0), 1.5)
-    spread_weight = cv2.GaussianBlur(known_weight, (0, 0), 1.5)[..., None]
-    fallback = np.median(coarse[known], axis=0)
-    filled = np.where(spread_weight > 1e-3, spread / np.maximum(spread_weight, 1e-3), fallback)
-    field: FloatImage = np.where(known[..., None], coarse, filled).astype(np.float32)
-    if min(rows, cols) >= 5:
-        field = cv2.medianBlur(field, 5)
-    return cv2.resize(field, (width, height), interpolation=cv2.INTER_LINEAR)
+    values = log_ratio[::step, ::step][ys, xs].astype(np.float64)
+    design = _quadratic_basis(xs * step / width - 0.5, ys * step / height - 0.5)
+    weights = np.ones(len(xs))
+    for _ in range(4):  # iteratively reweighted least squares; changed pixels are outliers
+        weighted = design * weights[:, None]
+        coefficients = np.linalg.solve(weighted.T @ design + 1e-6 * np.eye(design.shape[1]), weighted.T @ values)
+        residual = np.linalg.norm(values - design @ coefficients, axis=1)
+        scale = max(1.4826 * float(np.median(residual)), 1e-3)
+        weights = 1.0 / (1.0 + (residual / (2.0 * scale)) ** 2)
+    cols, rows = max(2, width // 8), max(2, height // 8)
+    grid_x, grid_y = np.meshgrid(np.linspace(-0.5, 0.5, cols), np.linspace(-0.5, 0.5, rows))
+    coarse = (_quadratic_basis(grid_x.ravel(), grid_y.ravel()) @ coefficients).reshape(rows, cols, -1)
+    return cv2.resize(coarse.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def _quadratic_basis(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    return np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=1)
 
 
 def match_tones(
@@ -313,13 +379,11 @@ def _isotonic(values: npt.NDArray[np.float64], weights: npt.NDArray[np.float64])
     return np.concatenate([np.full(int(length), mean) for mean, _, length in blocks])
 
 
-def _chromaticity(image: npt.NDArray[np.uint8]) -> tuple[FloatImage, FloatImage]:
-    """Blue and red shares of each pixel's intensity (green is what is left), lightly smoothed."""
-    shifted = image.astype(np.float32) + _CHROMA_OFFSET
-    total = shifted.sum(axis=2)
-    blue = cv2.GaussianBlur(shifted[..., 0] / total, (0, 0), 1.5)
-    red = cv2.GaussianBlur(shifted[..., 2] / total, (0, 0), 1.5)
-    return blue, red
+def _log_chroma(image: npt.NDArray[np.uint8]) -> tuple[FloatImage, FloatImage]:
+    """``log(B/G)`` and ``log(R/G)`` of each pixel (intensity divided out), lightly smoothed."""
+    channels = cv2.GaussianBlur(image.astype(np.float32), (0, 0), 1.0) + np.float32(_CHROMA_OFFSET)
+    log_channels = np.log(channels)
+    return log_channels[..., 0] - log_channels[..., 1], log_channels[..., 2] - log_channels[..., 1]
 
 
 def _shifts(image: FloatImage, radius: int) -> Iterator[FloatImage]:

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from vision.compare.align import align
+from vision.compare.align import align, follow_parallax
 from vision.compare.changemap import ChangeMaps, change_map
 from vision.compare.labels import box_canvas, explain, split_detections
 from vision.compare.regions import Component, Cues, decide_kind, find_components
@@ -177,8 +177,11 @@ class ImageComparer:
             return alignment.reason or "alignment failed"
         warped = cv2.warpPerspective(ref_small, alignment.homography, work_size, flags=cv2.INTER_LINEAR)
         coverage = cv2.warpPerspective(np.ones(work_size[::-1], np.uint8), alignment.homography, work_size)
-        # The local statistics reach a few pixels: keep away from the edge of the warped reference.
-        valid = cv2.erode(coverage, np.ones((7, 7), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=1)
+        # The local windows and the forgiven shift reach a few pixels: keep off the warped reference's edge.
+        margin = int(np.ceil(3 * self.settings.window_sigma)) + self.settings.shift_radius + 1
+        edge = np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)
+        inside = cv2.erode(coverage, edge, borderType=cv2.BORDER_CONSTANT, borderValue=1).astype(bool)
+        warped, valid = follow_parallax(warped, cur_small, inside, self.settings)
         ref_to_work = np.diag([work_size[0] / reference.shape[1], work_size[1] / reference.shape[0], 1.0])
         full = np.linalg.inv(_scale_matrix(scale)) @ alignment.homography @ ref_to_work
         return _Prepared(cur_small, warped, valid.astype(bool), full / full[2, 2], scale, (cur_h, cur_w))
@@ -199,18 +202,20 @@ class ImageComparer:
         keep = prepared.valid.copy()
         if ignore_mask is not None:
             keep &= ~_fit_mask(ignore_mask, prepared.current_shape, shape)
-        components = find_components(maps.extent, keep, settings, maps.evidence)
         transient_now, labelled_now = split_detections(detections_current, names, settings.transient_classes)
         transient_before, labelled_before = split_detections(
             detections_reference, names, settings.transient_classes, prepared.homography
         )
         extra = np.asarray(ignore_boxes if ignore_boxes is not None else np.zeros((0, 4)), np.float32).reshape(-1, 4)
         transient = box_canvas(np.concatenate([transient_now, transient_before, extra]), shape, prepared.scale)
+        # Passers-by are cut out before regions are formed, so one never merges with a real change next to
+        # it; what is left of a region mostly under them is dropped.
+        components = find_components(maps.extent, keep & ~transient, settings, maps.evidence)
         components = [c for c in components if _share_covered(c, transient) < settings.transient_cover]
         changed = np.zeros(shape, bool)
         for component in components:
             changed |= component.full_mask(shape)
-        background = keep & ~changed
+        background = keep & ~transient & ~changed
         reference_cues, current_cues = Cues.of(prepared.reference), Cues.of(prepared.current)
         regions = []
         for component in components:

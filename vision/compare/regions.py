@@ -15,6 +15,9 @@ from vision.compare.types import ChangeKind, CompareSettings
 FloatImage = npt.NDArray[Any]
 BoolImage = npt.NDArray[np.bool_]
 
+# Weight of the outline's edge strength against the histogram distance in objectness.
+_OUTLINE_WEIGHT = 0.25
+
 
 @dataclass(frozen=True, eq=False)
 class Component:
@@ -81,16 +84,16 @@ def find_components(
 
 @dataclass(frozen=True, eq=False)
 class Cues:
-    """Per-image planes the new/gone decision reads: Lab colour and gradient magnitude."""
+    """Per-image planes the new/gone decision reads: Lab colour (8-bit) and gradient magnitude."""
 
-    lab: FloatImage
+    lab: npt.NDArray[np.uint8]
     gradient: FloatImage
 
     @classmethod
     def of(cls, image: npt.NDArray[np.uint8]) -> Cues:
         """Compute the cues of a BGR uint8 image."""
-        lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
-        gray = lab[..., 0]
+        lab = np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2LAB), np.uint8)
+        gray = lab[..., 0].astype(np.float32)
         gradient = cv2.magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0), cv2.Sobel(gray, cv2.CV_32F, 0, 1))
         return cls(lab, gradient)
 
@@ -122,16 +125,22 @@ def decide_kind(component: Component, reference: Cues, current: Cues, background
         ring = far & ~near
     boundary = near & ~cv2.erode(inside, _disk(2)).astype(bool)
     regions = (inside.astype(bool), ring, boundary)
-    now = objectness(current.lab[window], current.gradient[window], *regions)
-    before = objectness(reference.lab[window], reference.gradient[window], *regions)
+    now = objectness(np.ascontiguousarray(current.lab[window]), current.gradient[window], *regions)
+    before = objectness(np.ascontiguousarray(reference.lab[window]), reference.gradient[window], *regions)
     return "new" if now >= before else "gone"
 
 
-def objectness(lab: FloatImage, gradient: FloatImage, inside: BoolImage, ring: BoolImage, boundary: BoolImage) -> float:
-    """How much a region stands out from its surroundings in one image (colour, texture, outline).
+def objectness(
+    lab: npt.NDArray[np.uint8], gradient: FloatImage, inside: BoolImage, ring: BoolImage, boundary: BoolImage
+) -> float:
+    """How much a region stands out from its surroundings in one image: colour and tone, and outline.
+
+    The first part is the Bhattacharyya distance between the Lab histograms of the region and of its
+    ring (0: the surroundings simply continue through it; 1: nothing in common); the second, how much
+    stronger the edges along its outline are than those of the ring.
 
     Args:
-        lab: Lab colour planes, float32.
+        lab: Lab image, 8-bit.
         gradient: Gradient magnitude of the L plane.
         inside: The region.
         ring: Its surroundings.
@@ -140,12 +149,12 @@ def objectness(lab: FloatImage, gradient: FloatImage, inside: BoolImage, ring: B
     Returns:
         A unitless score; only comparisons between two images of the same region mean anything.
     """
-    in_mean, in_std = lab[inside].mean(axis=0), lab[inside].std(axis=0)
-    ring_mean, ring_std = lab[ring].mean(axis=0), lab[ring].std(axis=0)
-    colour = float(np.linalg.norm((in_mean - ring_mean) / (ring_std + 4.0)))
-    texture = abs(float(np.log((in_std[0] + 3.0) / (ring_std[0] + 3.0))))
+    bins, ranges = [8, 8, 8], [0, 256, 0, 256, 0, 256]
+    inside_histogram = cv2.calcHist([lab], [0, 1, 2], inside.astype(np.uint8), bins, ranges)
+    ring_histogram = cv2.calcHist([lab], [0, 1, 2], ring.astype(np.uint8), bins, ranges)
+    distance = cv2.compareHist(inside_histogram, ring_histogram, cv2.HISTCMP_BHATTACHARYYA)
     outline = float(gradient[boundary].mean()) / (float(gradient[ring].mean()) + 10.0)
-    return colour + texture + outline
+    return float(distance) + _OUTLINE_WEIGHT * outline
 
 
 def _fill_holes(mask: BoolImage) -> BoolImage:

@@ -49,6 +49,9 @@ class CompareSettings:
         max_perspective: Largest relative change of local scale across the image due to perspective.
         max_shift: Largest accepted movement of the image centre, as a fraction of the image diagonal.
         refine: Refine the feature homography by tracking corners (Lucas-Kanade) to sub-pixel accuracy.
+        max_parallax: Largest shift, as a fraction of the width, that the optical flow following parallax
+            (things nearer or farther than the aligned plane) may apply; 0 (the default) turns it off. On the
+            synthetic pairs it removed false changes of a moved camera but added as many under changed light.
         window_sigma: Gaussian sigma (working pixels) of the local statistics of the structure comparison.
         shift_radius: Residual misalignment in working pixels the change map forgives.
         shadow_kernel: Median kernel (working pixels, odd) of the light ratio that relights the reference
@@ -57,8 +60,10 @@ class CompareSettings:
         noise_floor: Standard deviation of log intensity below which a patch counts as flat, at least.
         noise_factor: The floor is raised to this multiple of the pair's measured noise (the robust
             spread of the fine-scale log difference of the two images); 0 keeps the fixed floor.
-        chroma_low: Chromaticity difference where colour change starts to count.
-        chroma_high: Chromaticity difference that counts as a full colour change.
+        chroma_low: Log-chromaticity difference where colour change starts to count.
+        chroma_high: Log-chromaticity difference that counts as a full colour change.
+        light_colour_weight: How much a colour difference along the pair's line of light colour counts,
+            relative to one across it.
         threshold: Change score (0..1) above which a working pixel is changed.
         seed_threshold: A changed area is kept only if it holds a seed: a disk whose evidence reaches this.
         seed_radius: Radius in working pixels of that disk (thin changes such as rain streaks have none).
@@ -69,7 +74,7 @@ class CompareSettings:
         label_overlap: Share of a region (or of a detection box) the two must overlap for the box to label it.
     """
 
-    work_width: int = 640
+    work_width: int = 480
     max_features: int = 1500
     match_ratio: float = 0.8
     ransac_threshold: float = 3.0
@@ -80,16 +85,18 @@ class CompareSettings:
     max_perspective: float = 0.2
     max_shift: float = 0.25
     refine: bool = True
-    window_sigma: float = 1.5
-    shift_radius: int = 1
+    max_parallax: float = 0.0
+    window_sigma: float = 2.0
+    shift_radius: int = 2
     shadow_kernel: int = 7
     noise_floor: float = 0.025
     noise_factor: float = 2.0
-    chroma_low: float = 0.025
-    chroma_high: float = 0.08
+    chroma_low: float = 0.15
+    chroma_high: float = 0.4
+    light_colour_weight: float = 0.3
     threshold: float = 0.45
     seed_threshold: float = 0.65
-    seed_radius: int = 2
+    seed_radius: int = 3
     min_area: float = 0.001
     min_score: float = 0.5
     transient_classes: tuple[str, ...] = DEFAULT_TRANSIENT_CLASSES

@@ -20,7 +20,7 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def pair_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pair = make_pair(71, new=1, gone=1, view=View(shift=(0.02, 0.01), rotation=1.0))
+    pair = make_pair(71, new=1, gone=1, view=View(shift=(0.02, 0.01), rotation=1.0), style="shed")
     return write_pair(pair, tmp_path_factory.mktemp("pair"))
 
 
@@ -115,8 +115,8 @@ def test_unalignable_pair_is_reported_not_guessed(pair_dir: Path, tmp_path: Path
 
 
 def test_compare_eval_scores_a_folder_of_pairs(tmp_path: Path) -> None:
-    write_pair(make_pair(72, new=1), tmp_path / "pairs" / "a")
-    write_pair(make_pair(73, gone=1, view=View(rotation=2.0)), tmp_path / "pairs" / "b")
+    write_pair(make_pair(72, new=1, style="board"), tmp_path / "pairs" / "a")
+    write_pair(make_pair(73, gone=1, view=View(rotation=2.0), style="shed"), tmp_path / "pairs" / "b")
     write_pair(make_pair(74, light=Light(gain=0.7)), tmp_path / "pairs" / "c", kind="light_only")
     write_pair(make_pair(75, people=2), tmp_path / "pairs" / "d", kind="passers_only")
     result = runner.invoke(app, ["compare-eval", "--pairs", str(tmp_path / "pairs"), "--json"])

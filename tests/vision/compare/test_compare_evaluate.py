@@ -67,7 +67,7 @@ def test_summary_counts_false_regions_on_negatives_only() -> None:
 
 
 def test_evaluate_reads_pair_folders(tmp_path: Path) -> None:
-    write_pair(make_pair(81, new=1), tmp_path / "p1")
+    write_pair(make_pair(81, new=1, style="shed"), tmp_path / "p1")
     write_pair(make_pair(82, people=2), tmp_path / "p2", kind="passers_only")
     pairs = list(load_pairs(tmp_path))
     assert [pair.name for pair in pairs] == ["p1", "p2"]

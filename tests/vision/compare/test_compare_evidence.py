@@ -10,7 +10,7 @@ from vision.compare.evidence import KIND_COLOURS, render_evidence
 
 
 def test_evidence_has_three_panels_and_boxes() -> None:
-    pair = make_pair(91, new=1, gone=1, view=View(shift=(0.02, 0.0)))
+    pair = make_pair(91, new=1, gone=1, view=View(shift=(0.02, 0.0)), style="shed")
     result = ImageComparer().compare(pair.reference, pair.current)
     evidence = render_evidence(pair.reference, pair.current, result, title="a.jpg -> b.jpg")
     header = 40
