@@ -33,7 +33,7 @@ def scenes_command(
     seed: int = typer.Option(0, help="Dataset seed: the same seed gives byte-identical images and labels."),
     count: int = typer.Option(1000, min=1, help="Number of images."),
     size: str = typer.Option("960x540", help="Image size WIDTHxHEIGHT."),
-    val_fraction: float = typer.Option(0.1, min=0.0, max=0.99, help="Share of images in the val split."),
+    val_fraction: float = typer.Option(0.1, min=0.0, max=1.0, help="Share of images in val (1.0: held-out set)."),
     workers: int = typer.Option(1, min=1, help="Rendering processes."),
 ) -> None:
     """Write a YOLO dataset of synthetic street scenes in the product's class vocabulary."""

@@ -99,8 +99,8 @@ def write_dataset(
     """
     if count < 1:
         raise ValueError(f"count must be at least 1, got {count}")
-    if not 0.0 <= val_fraction < 1.0:
-        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    if not 0.0 <= val_fraction <= 1.0:
+        raise ValueError(f"val_fraction must be in [0, 1], got {val_fraction}")
     started = time.perf_counter()
     for part in ("images", "labels"):
         for split in ("train", "val"):

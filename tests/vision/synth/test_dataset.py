@@ -89,3 +89,9 @@ def test_every_class_appears_in_a_small_batch() -> None:
 def test_val_split_takes_the_asked_share(fraction: float) -> None:
     count = 200
     assert sum(is_val(i, fraction) for i in range(count)) == round(count * fraction)
+
+
+def test_held_out_set_puts_every_image_in_val(tmp_path: Path) -> None:
+    summary = write_dataset(tmp_path, seed=9, count=3, size=SMALL, val_fraction=1.0)
+    assert (summary.train, summary.val) == (0, 3)
+    assert len(load_data_yaml(summary.data_yaml).images("val")) == 3
