@@ -49,7 +49,7 @@ def compare_command(
     evidence = render_evidence(reference_image, current_image, result, title=f"{reference.name} -> {current.name}")
     _write_image(out, evidence)
     if as_json:
-        payload = {
+        payload: dict[str, Any] = {
             "aligned": result.aligned,
             "regions": [
                 {"box": list(region.box), "kind": region.kind, "label": region.label, "score": round(region.score, 4)}
@@ -57,7 +57,7 @@ def compare_command(
             ],
         }
         if not result.aligned:
-            payload["reason"] = result.reason
+            typer.echo(f"not aligned: {result.reason}", err=True)
         sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
         return
     if not result.aligned:

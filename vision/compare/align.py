@@ -14,6 +14,8 @@ from vision.compare.types import CompareSettings
 # Loose on purpose: OpenCV's stubs type every array it returns as "integer or floating".
 GrayImage = npt.NDArray[Any]
 _FLANN_INDEX_LSH = 6
+# Share of tracked corners that must agree on one motion before a fixed camera is taken as unmoved.
+_FIXED_CAMERA_AGREEMENT = 0.6
 Homography = npt.NDArray[np.float64]
 
 
@@ -37,6 +39,10 @@ class Alignment:
 def align(reference: GrayImage, current: GrayImage, settings: CompareSettings) -> Alignment:
     """Find the homography that maps ``reference`` onto ``current`` (same size, grayscale).
 
+    Feature matching first; when it finds too little (a plain road, a change of exposure that changes every
+    small feature), the views may still be the same fixed camera: corners tracked from where they were must
+    then agree on one small motion, or the pair is reported as not aligned.
+
     Args:
         reference: Grayscale reference at the working resolution.
         current: Grayscale current image, same shape as ``reference``.
@@ -48,15 +54,33 @@ def align(reference: GrayImage, current: GrayImage, settings: CompareSettings) -
     """
     clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
     ref_eq, cur_eq = clahe.apply(reference), clahe.apply(current)
+    homography, reason, inliers = _feature_homography(ref_eq, cur_eq, settings)
+    if homography is None:
+        still = refine_flow(ref_eq, cur_eq, np.eye(3), settings, min_agreement=_FIXED_CAMERA_AGREEMENT)
+        if still is None or homography_problem(still, current.shape[1], current.shape[0], settings) is not None:
+            return Alignment(None, reason, inliers)
+        return Alignment(still, None, inliers, refined=True)
+    if not settings.refine:
+        return Alignment(homography, None, inliers)
+    refined = refine_flow(ref_eq, cur_eq, homography, settings)
+    if refined is None:
+        return Alignment(homography, None, inliers)
+    return Alignment(refined, None, inliers, refined=True)
+
+
+def _feature_homography(
+    reference: GrayImage, current: GrayImage, settings: CompareSettings
+) -> tuple[Homography | None, str, int]:
+    """ORB matches and a USAC homography, checked; ``(homography or None, why not, inliers)``."""
     orb = cv2.ORB.create(nfeatures=settings.max_features, fastThreshold=12)
-    ref_kp, ref_desc = orb.detectAndCompute(ref_eq, None)
-    cur_kp, cur_desc = orb.detectAndCompute(cur_eq, None)
+    ref_kp, ref_desc = orb.detectAndCompute(reference, None)
+    cur_kp, cur_desc = orb.detectAndCompute(current, None)
     if ref_desc is None or cur_desc is None or min(len(ref_kp), len(cur_kp)) < settings.min_inliers:
-        return Alignment(None, "too few features to align (flat or blank image)")
+        return None, "too few features to align (flat or blank image)", 0
     pairs = _matcher().knnMatch(ref_desc, cur_desc, k=2)
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < settings.match_ratio * p[1].distance]
     if len(good) < settings.min_inliers:
-        return Alignment(None, f"only {len(good)} feature matches; the images may not show the same place")
+        return None, f"only {len(good)} feature matches; the images may not show the same place", 0
     src = np.array([ref_kp[m.queryIdx].pt for m in good], np.float32).reshape(-1, 1, 2)
     dst = np.array([cur_kp[m.trainIdx].pt for m in good], np.float32).reshape(-1, 1, 2)
     homography, inlier_mask = cv2.findHomography(
@@ -64,19 +88,12 @@ def align(reference: GrayImage, current: GrayImage, settings: CompareSettings) -
     )
     inliers = 0 if inlier_mask is None else int(inlier_mask.sum())
     if homography is None or inliers < settings.min_inliers:
-        return Alignment(None, f"only {inliers} consistent matches; the images may not show the same place")
+        return None, f"only {inliers} consistent matches; the images may not show the same place", inliers
     if inliers < settings.min_inlier_ratio * len(good):
-        return Alignment(None, f"{inliers} of {len(good)} matches agree; the view is ambiguous", inliers)
+        return None, f"{inliers} of {len(good)} matches agree; the view is ambiguous", inliers
     homography = homography / homography[2, 2]
     problem = homography_problem(homography, current.shape[1], current.shape[0], settings)
-    if problem is not None:
-        return Alignment(None, problem, inliers)
-    if not settings.refine:
-        return Alignment(homography, None, inliers)
-    refined = refine_flow(ref_eq, cur_eq, homography, settings)
-    if refined is None:
-        return Alignment(homography, None, inliers)
-    return Alignment(refined, None, inliers, refined=True)
+    return (None, problem, inliers) if problem is not None else (homography, "", inliers)
 
 
 def _matcher() -> cv2.DescriptorMatcher:
@@ -129,13 +146,18 @@ def homography_problem(homography: Homography, width: int, height: int, settings
 
 
 def refine_flow(
-    reference: GrayImage, current: GrayImage, homography: Homography, settings: CompareSettings
+    reference: GrayImage,
+    current: GrayImage,
+    homography: Homography,
+    settings: CompareSettings,
+    min_agreement: float = 0.0,
 ) -> Homography | None:
     """Polish a homography by tracking corners between the current image and the warped reference.
 
     Lucas-Kanade on the contrast-equalised images is sub-pixel accurate where ORB keypoints (found on a
     scale pyramid) are not; a forward-backward check and a tight RANSAC drop tracks on changed areas.
-    Returns ``None`` when too few tracks agree or the correction is implausibly large.
+    Returns ``None`` when too few tracks agree (fewer than ``min_inliers``, or than ``min_agreement`` of the
+    tracks that survived the round trip) or the correction is implausibly large.
     """
     height, width = current.shape
     warped = cv2.warpPerspective(reference, homography, (width, height), flags=cv2.INTER_LINEAR)
@@ -156,7 +178,7 @@ def refine_flow(
     if good.sum() < settings.min_inliers:
         return None
     residual, inliers = cv2.findHomography(corners[good], tracked[good], cv2.USAC_MAGSAC, 1.0)
-    if residual is None or inliers is None or inliers.sum() < settings.min_inliers:
+    if residual is None or inliers is None or inliers.sum() < max(settings.min_inliers, min_agreement * good.sum()):
         return None
     # residual maps current -> warped reference; reference -> current is then inv(residual) @ homography.
     refined = np.linalg.inv(residual) @ homography

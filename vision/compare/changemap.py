@@ -35,6 +35,11 @@ BoolImage = npt.NDArray[np.bool_]
 
 # Offset added before the log so that dark, noisy pixels do not dominate.
 _LOG_OFFSET = 32.0
+# Spread (standard deviation, log-chromaticity) of unchanged pixels' colour differences along one line
+# that says the light changed colour across the view.
+_LIGHT_LINE_SPREAD = 0.008
+# Daylight's blue-yellow line in (log B/G, log R/G): bluer and less red, or the reverse.
+_DAYLIGHT_LINE = (np.float32(np.sqrt(0.5)), np.float32(-np.sqrt(0.5)))
 # Largest log ratio of light the shadow filter represents (e^2.5 = 12x).
 _RATIO_RANGE = 2.5
 # Width in levels of a band of the tone curve, and the fewest pixels a band needs to count.
@@ -220,15 +225,21 @@ def colour_change(
 ) -> FloatImage:
     """Change of log-chromaticity mapped to ``[0, 1]``, smallest over small shifts; ``(h, w)``.
 
-    Light changes colour along one line in log-chromaticity (sun is yellower than the blue sky that lights
-    a shadow; dusk is warmer than noon): the pair's own line is the principal direction of the colour
-    differences over ``usable`` (unchanged) pixels. Differences along it count ``light_colour_weight`` as
-    much as differences across it, which only paint, not light, produces.
+    A change of light can change colours too, along one line in log-chromaticity (sun is yellower than the
+    blue sky that lights a shadow). When the colour differences of the ``usable`` (unchanged) pixels clearly
+    line up, differences along that line count only ``light_colour_weight`` as much as those across it;
+    when they do not, differences along daylight's blue-yellow line are discounted only half as much (a red
+    banner lies on that line too).
     """
     ref_u, ref_v = _log_chroma(reference)
     cur_u, cur_v = current.chroma
-    along_u, along_v = _light_direction(cur_u - ref_u, cur_v - ref_v, usable)
+    line = _light_line(cur_u - ref_u, cur_v - ref_v, usable)
+    # Without a line of its own, the pair's light may still have shifted along daylight's blue-yellow line
+    # a little: that is discounted half as much.
+    along_u, along_v = line if line is not None else _DAYLIGHT_LINE
     weight = np.float32(settings.light_colour_weight)
+    if line is None:
+        weight = np.float32((1.0 + settings.light_colour_weight) / 2)
     best = np.full(cur_u.shape, np.inf, np.float32)
     for shifted_u, shifted_v in zip(
         _shifts(ref_u, settings.shift_radius), _shifts(ref_v, settings.shift_radius), strict=True
@@ -241,29 +252,28 @@ def colour_change(
     return np.clip((best - settings.chroma_low) / span, 0.0, 1.0)
 
 
-def _light_direction(
+def _light_line(
     delta_u: FloatImage, delta_v: FloatImage, usable: BoolImage | None
-) -> tuple[np.float32, np.float32]:
-    """Unit direction in (log B/G, log R/G) along which the light changed the pair's colours.
+) -> tuple[np.float32, np.float32] | None:
+    """Unit direction in (log B/G, log R/G) along which a change of light moved the colours, if it did.
 
-    The principal axis of the colour differences of unchanged pixels when they clearly have one (a change
-    of light that shades parts of the view differently); else the blue-yellow line of daylight.
+    The principal axis of the colour differences of unchanged pixels, when they spread clearly (beyond
+    noise) and mostly along one line: a light that shades parts of the view in different colours.
     """
-    default = (np.float32(np.sqrt(0.5)), np.float32(-np.sqrt(0.5)))
     if usable is None:
-        return default
+        return None
     step = max(1, int(np.sqrt(usable.size / 20000)))
     mask = usable[::step, ::step]
     samples = np.stack([delta_u[::step, ::step][mask], delta_v[::step, ::step][mask]], axis=1).astype(np.float64)
     if len(samples) < 200:
-        return default
+        return None
     samples -= np.median(samples, axis=0)
     samples = samples[np.linalg.norm(samples, axis=1) < 0.5]  # changes of paint are not light
     if len(samples) < 200:
-        return default
-    values, vectors = np.linalg.eigh(samples.T @ samples)
-    if values[1] < 2.0 * max(values[0], 1e-12) or values[1] / len(samples) < 0.02**2:
-        return default
+        return None
+    values, vectors = np.linalg.eigh(samples.T @ samples / len(samples))
+    if values[1] < _LIGHT_LINE_SPREAD**2 or values[1] < 2.0 * max(values[0], 1e-12):
+        return None
     return np.float32(vectors[0, 1]), np.float32(vectors[1, 1])
 
 

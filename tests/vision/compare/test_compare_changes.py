@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from factories.change_pairs import Light, View, make_pair
@@ -206,3 +207,14 @@ def test_following_parallax_adds_nothing_to_a_moved_camera() -> None:
 def test_bad_settings_are_refused(changes: dict[str, float], words: str) -> None:
     with pytest.raises(ValueError, match=words):
         CompareSettings(**changes)  # type: ignore[arg-type]
+
+
+def test_red_rectangle_on_plain_ground_is_new_even_as_the_light_dims() -> None:
+    rng = np.random.default_rng(0)
+    ground = cv2.resize(cv2.GaussianBlur(rng.normal(0, 1, (270, 480)).astype(np.float32), (0, 0), 6), (640, 360))
+    reference = cv2.cvtColor(np.clip(128 + ground / ground.std() * 30, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+    current = np.clip(reference.astype(np.float32) * 0.7 + 10, 0, 255).astype(np.uint8)
+    cv2.rectangle(current, (200, 150), (320, 260), (40, 90, 200), cv2.FILLED)  # a red banner: warm, like light
+    result = ImageComparer().compare(reference, current)
+    assert [region.kind for region in result.regions] == ["new"]
+    assert iou(result.regions[0].box, (200, 150, 321, 261)) > 0.7
