@@ -157,7 +157,8 @@ def _with_shipped_metrics(card: ModelCard, result: EvaluationResult, model: Path
 def _card(
     weights: Path, out_dir: Path, checkpoint: dict[str, Any], imgsz: int, default_conf: float | None
 ) -> ModelCard:
-    names = checkpoint["model"].names
+    # A mid-run last.pt keeps the weights only in "ema" (ultralytics saves model=None until the run ends).
+    names = (checkpoint.get("model") or checkpoint["ema"]).names
     classes = tuple(names[i] for i in range(len(names))) if isinstance(names, dict) else tuple(names)
     run_card = next(
         (p for p in (weights.parent.parent / "card.yaml", weights.parent / "card.yaml") if p.is_file()), None
