@@ -218,3 +218,24 @@ def test_a_synth_manifest_marks_data_synthetic(tmp_path: Path) -> None:
     described = data_description(spec)
     assert described["seed"] == 7 and described["kind"] == "synthetic"
     assert described["generator"] == "xiuhua synth scenes 3"
+
+
+def test_export_from_a_mid_run_checkpoint(run: TrainResult, tmp_path: Path, no_network: list[Any]) -> None:
+    # ultralytics saves last.pt during a run with model=None and the weights in "ema" only.
+    import torch
+
+    from vision.training.export import export_model
+    from vision.training.ultralytics_env import torch_load
+
+    checkpoint = torch_load(run.best)
+    checkpoint["ema"], checkpoint["model"] = checkpoint["model"], None
+    mid_run = tmp_path / "last.pt"
+    torch.save(checkpoint, mid_run)
+    out = tmp_path / "models" / "mid"
+    export_model(mid_run, out, imgsz=64)
+    assert load_card(out / "card.yaml").classes == run_classes(run)
+    assert (out / "mid.onnx").is_file()
+
+
+def run_classes(run: TrainResult) -> tuple[str, ...]:
+    return load_card(run.card).classes
