@@ -1,0 +1,64 @@
+"""One object seen across many frames of one source: what tracking hands to location, rules and de-duplication."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+from vision.frame import Frame, GeoPoint
+
+
+@dataclass(frozen=True, eq=False)
+class Sighting:
+    """A tracked object, summarised.
+
+    Attributes:
+        source_id: The file or stream it was seen in.
+        track_id: The tracker's id, unique within the source.
+        class_id: The class most of its frames voted for (index into the model's class names).
+        class_name: That class's name in the product's vocabulary (``vendor_stall``, ``banner`` …).
+        first_time: Source time (seconds) of the first frame it was seen in.
+        last_time: Source time of the last frame it was seen in.
+        frames_seen: How many sampled frames it was detected in.
+        score: Confidence aggregated over the track (not one lucky frame), in ``[0, 1]``.
+        best_frame: The frame that shows it best (sharp, large, confident).
+        best_box: ``(4,)`` float box ``x1, y1, x2, y2`` in ``best_frame``'s pixels.
+        location: Where the object is on the map, once located (``None`` before).
+        ended: Whether the track has ended (lost long enough); an open track may still grow.
+    """
+
+    source_id: str
+    track_id: int
+    class_id: int
+    class_name: str
+    first_time: float
+    last_time: float
+    frames_seen: int
+    score: float
+    best_frame: Frame
+    best_box: npt.NDArray[np.float32]
+    location: GeoPoint | None = None
+    ended: bool = True
+
+    def __post_init__(self) -> None:
+        if self.last_time < self.first_time:
+            raise ValueError(f"sighting {self.track_id} of {self.source_id}: last_time before first_time")
+        if self.frames_seen < 1:
+            raise ValueError(f"sighting {self.track_id} of {self.source_id}: frames_seen must be >= 1")
+        box = np.asarray(self.best_box, dtype=np.float32).reshape(4)
+        object.__setattr__(self, "best_box", box)
+
+    @property
+    def dwell_seconds(self) -> float:
+        """How long it stayed in view: last minus first sighting time."""
+        return self.last_time - self.first_time
+
+    def wall_time(self, source_time: float) -> datetime | None:
+        """The absolute time of ``source_time`` (seconds into the source), when the best frame knows its wall time."""
+        frame = self.best_frame
+        if frame.wall_time is None:
+            return None
+        return frame.wall_time + timedelta(seconds=source_time - frame.timestamp)
