@@ -1,0 +1,1 @@
+"""From sightings to violation candidates: rules, location de-duplication, evidence, ingest."""
