@@ -165,11 +165,11 @@ def posting_state(session: Session, *, case_id: int) -> PostingState:
 
 
 def dead_letters(session: Session, *, limit: int = 100, offset: int = 0) -> list[MessageState]:
-    """Dead-lettered messages, newest failure first (by id within equal times)."""
+    """Dead-lettered messages, newest first."""
     rows = session.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.state == "dead")
-        .order_by(OutboxMessage.next_attempt_at.desc(), OutboxMessage.id.desc())
+        .order_by(OutboxMessage.id.desc())
         .limit(limit)
         .offset(offset)
     ).all()
