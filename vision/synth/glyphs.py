@@ -2,18 +2,18 @@
 
 The pseudo-characters are made of the strokes hanzi are made of (横 竖 撇 捺 点 口) in the usual layouts
 (left-right, top-bottom, enclosure); at sign and banner distances they read as Chinese text to a detector.
-Set ``XIUHUA_CJK_FONT`` to a font file to force one, or to ``none`` to always use pseudo-characters.
+The font is found by :func:`vision.fonts.cjk_font_path` (``XIUHUA_CJK_FONT`` forces one, or ``none``).
 """
 
 from __future__ import annotations
 
-import glob
-import os
 from functools import lru_cache
 
 import cv2
 import numpy as np
 import numpy.typing as npt
+
+from vision.fonts import cjk_font_path
 
 Mask = npt.NDArray[np.uint8]
 GLYPH_PX = 48
@@ -28,20 +28,6 @@ _COMMON_HANZI = (
     "热烈庆祝欢迎开业大吉优惠促销特价折扣清仓甩卖全场新品上市招聘转让出租办证贷款联系电话创建文明城市共建美好"
     "家园安全生产人人有责禁止乱贴乱画违者必究加强管理整治环境卫生讲文明树新风社区服务中心党员先锋岗爱国诚信友善"
 )
-
-
-def _font_path() -> str | None:
-    forced = os.environ.get("XIUHUA_CJK_FONT", "")
-    if forced.lower() == "none":
-        return None
-    if forced:
-        return forced
-    patterns = ("*NotoSansCJK*", "*NotoSerifCJK*", "*wqy*", "*WenQuanYi*", "*DroidSansFallback*", "*SourceHan*")
-    for pattern in patterns:
-        hits = sorted(glob.glob(f"/usr/share/fonts/**/{pattern}", recursive=True))
-        if hits:
-            return hits[0]
-    return None
 
 
 def _pseudo_component(canvas: Mask, rng: np.random.Generator, x0: int, y0: int, w: int, h: int, t: int) -> None:
@@ -107,7 +93,7 @@ def _font_glyphs(path: str, bold: bool) -> list[Mask]:
 @lru_cache(maxsize=4)
 def glyph_atlas(bold: bool) -> tuple[Mask, ...]:
     """The process-wide glyph set (identical in every process, so rendering stays deterministic)."""
-    path = _font_path()
+    path = cjk_font_path()
     if path is not None:
         try:
             return tuple(_font_glyphs(path, bold))
