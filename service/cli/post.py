@@ -48,7 +48,11 @@ def post(
             _admin(sessions, dead=dead, retry=retry)
             return
         _send(sessions, url=url, mqtt_host=mqtt_host, loop=loop, poll=poll)
-    except (SQLAlchemyError, PostingError, ValueError) as error:
+    except SQLAlchemyError as error:
+        where = engine.url.render_as_string(hide_password=True)
+        typer.echo(f"error: database {where}: {getattr(error, 'orig', None) or error}", err=True)
+        raise typer.Exit(2) from error
+    except (PostingError, ValueError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from error
     finally:

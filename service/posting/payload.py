@@ -45,7 +45,7 @@ import copy
 import hashlib
 import mimetypes
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 from urllib.parse import quote
@@ -79,7 +79,8 @@ def case_key(case: Case) -> str:
     """
     if case.id is None or case.created_at is None:
         raise PayloadError("case: flush the case before posting it (it has no id or created_at yet)")
-    return f"xiuhua-case-{case.id}-{case.created_at:%Y%m%d%H%M%S%f}"
+    created = case.created_at.astimezone(UTC)  # the same key whatever zone the time was given in
+    return f"xiuhua-case-{case.id}-{created:%Y%m%d%H%M%S%f}"
 
 
 def case_payload(

@@ -1,0 +1,109 @@
+"""``xiuhua post``: one round against a real local platform, dead letters listed and retried, bad settings named."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import typer
+from factories.database import created_engine
+from factories.posting import FakeCityPlatform, confirm_cases
+from typer.testing import CliRunner
+
+from service.cli.post import register
+from service.db import session_factory
+from service.posting.sender import OutboxSender
+from service.posting.settings import PostingSettings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def app() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+
+    @app.command("other")  # a second command, so Typer keeps "post" as a subcommand like in xiuhua
+    def other() -> None:
+        pass
+
+    return app
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A SQLite database with three confirmed cases waiting in the outbox; no XIUHUA_* settings around."""
+    for variable in ("XIUHUA_POST_URL", "XIUHUA_MQTT_HOST", "XIUHUA_POST_MAX_ATTEMPTS"):
+        monkeypatch.delenv(variable, raising=False)
+    with created_engine("sqlite", tmp_path) as engine:
+        with session_factory(engine)() as session, session.begin():
+            confirm_cases(session, 3)
+        yield engine.url.render_as_string(hide_password=False)
+
+
+def test_one_round_sends_every_due_case(app: typer.Typer, database: str) -> None:
+    with FakeCityPlatform() as platform:
+        result = runner.invoke(app, ["post", "--url", platform.url, "--database", database])
+    assert result.exit_code == 0, result.output
+    assert "claimed 3, sent 3, retried 0, dead 0" in result.stderr
+    assert len(platform.cases) == 3
+
+
+def test_dead_letters_are_listed_and_can_be_retried(
+    app: typer.Typer, database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with FakeCityPlatform(then="422") as platform:
+        assert runner.invoke(app, ["post", "--url", platform.url, "--database", database]).exit_code == 0
+        listing = runner.invoke(app, ["post", "--dead", "--database", database])
+        assert listing.exit_code == 0, listing.output
+        lines = listing.stdout.strip().splitlines()
+        assert len(lines) == 3 and "3 dead letter(s)" in listing.stderr
+        assert all("\thttp\tcase\t1 attempts\txiuhua-case-" in line and "HTTP 422" in line for line in lines)
+        first_id = lines[0].split("\t")[0]
+        retried = runner.invoke(app, ["post", "--retry", first_id, "--database", database])
+        assert retried.exit_code == 0 and f"message {first_id} " in retried.stdout
+        platform.then = "ok"
+        again = runner.invoke(app, ["post", "--url", platform.url, "--database", database])
+    assert "claimed 1, sent 1" in again.stderr
+    assert len(platform.cases) == 1
+    still_dead = runner.invoke(app, ["post", "--dead", "--database", database])
+    assert len(still_dead.stdout.strip().splitlines()) == 2
+    wrong = runner.invoke(app, ["post", "--retry", first_id, "--database", database])
+    assert wrong.exit_code == 2 and "is sent, not dead" in wrong.stderr
+
+
+def test_nothing_to_send_to_is_an_error(app: typer.Typer, database: str) -> None:
+    result = runner.invoke(app, ["post", "--database", database])
+    assert result.exit_code == 2
+    assert "--url" in result.stderr
+
+
+def test_a_database_without_tables_is_named(app: typer.Typer, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["post", "--url", "http://127.0.0.1:9/x", "--database", f"sqlite:///{tmp_path}/x.db"])
+    assert result.exit_code == 2
+    assert "error:" in result.stderr and "outbox" in result.stderr
+
+
+def test_run_forever_sends_until_stopped(tmp_path: Path) -> None:
+    with created_engine("sqlite", tmp_path) as engine:
+        sessions = session_factory(engine)
+        with sessions() as session, session.begin():
+            confirm_cases(session, 4)
+        stop = threading.Event()
+        with FakeCityPlatform(["503"]) as platform, httpx.Client() as client:
+            settings = PostingSettings(url=platform.url, backoff_base_s=0.05, jitter=0, evidence_dir=tmp_path)
+            worker = threading.Thread(target=OutboxSender(settings, client, sessions).run_forever, args=(stop, 0.02))
+            worker.start()
+            try:
+                for _ in range(500):  # up to ~10 s on a loaded machine
+                    if len(platform.cases) == 4:
+                        break
+                    stop.wait(0.02)
+            finally:
+                stop.set()
+                worker.join(10)
+        assert not worker.is_alive()
+        assert len(platform.cases) == 4 and max(platform.accepted.values()) == 1
