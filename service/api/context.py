@@ -1,0 +1,53 @@
+"""What every request can reach: settings, the database, folders and clients, built once by the factory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.api.security import SessionSigner
+from service.api.settings import ApiSettings
+
+if TYPE_CHECKING:
+    import httpx
+
+
+@dataclass(frozen=True)
+class AppContext:
+    """The app's dependencies, kept on ``app.state.context``.
+
+    Attributes:
+        settings: The API settings.
+        engine: The database engine.
+        sessions: Session factory bound to ``engine``.
+        evidence_root: Folder evidence files are served from.
+        data_root: Folder uploads and reference images are stored under.
+        signer: Signs and checks login cookies and CSRF tokens.
+        clock: Current aware UTC time (injected so tests can move it).
+        http_client: Outbound HTTP client (posting), or ``None``.
+    """
+
+    settings: ApiSettings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    evidence_root: Path
+    data_root: Path
+    signer: SessionSigner
+    clock: Callable[[], datetime]
+    http_client: httpx.Client | None = None
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Where uploaded images and clips wait to be scanned."""
+        return self.data_root / "uploads"
+
+    @property
+    def references_dir(self) -> Path:
+        """Where camera reference images are stored."""
+        return self.data_root / "references"

@@ -1,0 +1,93 @@
+"""``create_app``: the FastAPI app, built from explicit dependencies (nothing happens at import time).
+
+engine = make_engine(database_url)
+app = create_app(ApiSettings(session_secret=secret), engine=engine, evidence_root=data / "evidence")
+uvicorn.run(app)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import Engine
+
+from service.api.context import AppContext
+from service.api.errors import BodyLimitMiddleware, InternalErrorMiddleware, install_error_handlers
+from service.api.routes import auth, cameras, docs, health, pages, uploads, users
+from service.api.security import SessionSigner
+from service.api.settings import ApiSettings
+from service.db import session_factory, utcnow
+
+if TYPE_CHECKING:
+    import httpx
+
+# Everything else needs a login cookie or a bearer token.
+PUBLIC_PATHS = frozenset({"/healthz", "/api/auth/login"}) | pages.PUBLIC_PATHS
+# Room for multipart boundaries and the small form fields around a file.
+MULTIPART_SLACK_BYTES = 64 * 1024
+
+
+def create_app(
+    settings: ApiSettings,
+    *,
+    engine: Engine,
+    evidence_root: Path,
+    data_root: Path | None = None,
+    http_client: httpx.Client | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    extra_routers: Sequence[APIRouter] = (),
+) -> FastAPI:
+    """Build the HTTP service.
+
+    Args:
+        settings: Secrets and limits.
+        engine: The database (its schema already migrated: see :func:`service.db.init_db`).
+        evidence_root: Folder of evidence files (served read-only, no path escapes).
+        data_root: Folder for uploads and reference images; the parent of ``evidence_root`` by default.
+        http_client: Outbound HTTP client for posting, kept on the context for routes that need it.
+        clock: Current aware UTC time; tests move it to expire logins and claims.
+        extra_routers: More routers to include after the API and pages (e.g. a test's own).
+
+    Returns:
+        The app; its dependencies are on ``app.state.context`` (:class:`~service.api.context.AppContext`).
+    """
+    context = AppContext(
+        settings=settings,
+        engine=engine,
+        sessions=session_factory(engine),
+        evidence_root=evidence_root,
+        data_root=data_root if data_root is not None else evidence_root.parent,
+        signer=SessionSigner(settings.session_secret, settings.session_max_age_s),
+        clock=clock,
+        http_client=http_client,
+    )
+    app = FastAPI(
+        title=settings.title,
+        description="Cameras, candidates, the review queue, cases and evidence of xiuhua.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.context = context
+    install_error_handlers(app, login_url=settings.login_url)
+    for router in (*_api_routers(), docs.router, pages.router, *extra_routers):
+        app.include_router(router)
+    app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_request_bytes, limits=_body_limits(settings))
+    app.add_middleware(InternalErrorMiddleware)  # added last: outermost
+    return app
+
+
+def _api_routers() -> list[APIRouter]:
+    return [health.router, auth.router, users.router, cameras.router, uploads.router]
+
+
+def _body_limits(settings: ApiSettings) -> list[tuple[str, int]]:
+    return [
+        (r"/api/uploads", settings.max_upload_bytes + MULTIPART_SLACK_BYTES),
+        (r"/api/cameras/[^/]+/references", settings.max_image_bytes + MULTIPART_SLACK_BYTES),
+        (r"/api/ingest", settings.max_ingest_bytes),
+    ]

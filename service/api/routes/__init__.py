@@ -1,0 +1,1 @@
+"""HTTP routes, one module per area; they translate HTTP to calls of the data-access modules and back."""

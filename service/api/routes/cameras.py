@@ -1,0 +1,143 @@
+"""Cameras (CRUD, admin to change) and their reference images."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi.responses import FileResponse
+from pydantic import AwareDatetime
+
+from service.api import media
+from service.api.crud import cameras as camera_store
+from service.api.deps import AdminDep, ContextDep, SessionDep, UserDep
+from service.api.schemas.cameras import (
+    CameraCreate,
+    CameraKind,
+    CameraPublic,
+    CamerasPublic,
+    CameraUpdate,
+    ReferencePublic,
+    ReferencesPublic,
+)
+from service.api.schemas.common import Heading, Latitude, Longitude, error_responses
+from service.errors import NotFound
+
+router = APIRouter(prefix="/api/cameras", tags=["cameras"], responses=error_responses(401, 403))
+
+
+@router.get("", response_model=CamerasPublic)
+def list_cameras(
+    user: UserDep,
+    session: SessionDep,
+    kind: CameraKind | None = None,
+    enabled: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> CamerasPublic:
+    """Cameras by key."""
+    items, count = camera_store.list_cameras(session, kind=kind, enabled=enabled, limit=limit, offset=offset)
+    return CamerasPublic(items=[CameraPublic.model_validate(camera) for camera in items], count=count)
+
+
+@router.post("", response_model=CameraPublic, status_code=201, responses=error_responses(409, 422))
+def create_camera(body: CameraCreate, admin: AdminDep, session: SessionDep) -> CameraPublic:
+    """Add a camera."""
+    camera = camera_store.create_camera(session, camera_in=body)
+    session.commit()
+    return CameraPublic.model_validate(camera)
+
+
+@router.get("/{camera_id}", response_model=CameraPublic, responses=error_responses(404))
+def get_camera(camera_id: int, user: UserDep, session: SessionDep) -> CameraPublic:
+    """One camera."""
+    return CameraPublic.model_validate(camera_store.get_camera(session, camera_id=camera_id))
+
+
+@router.patch("/{camera_id}", response_model=CameraPublic, responses=error_responses(404, 409, 422))
+def update_camera(camera_id: int, body: CameraUpdate, admin: AdminDep, session: SessionDep) -> CameraPublic:
+    """Change the fields given."""
+    camera = camera_store.update_camera(session, camera_id=camera_id, changes=body)
+    session.commit()
+    return CameraPublic.model_validate(camera)
+
+
+@router.delete("/{camera_id}", status_code=204, responses=error_responses(404))
+def delete_camera(camera_id: int, admin: AdminDep, session: SessionDep) -> Response:
+    """Remove a camera and its reference records (the image files stay for past evidence)."""
+    camera_store.delete_camera(session, camera_id=camera_id)
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.get("/{camera_id}/references", response_model=ReferencesPublic, responses=error_responses(404))
+def list_references(
+    camera_id: int, user: UserDep, session: SessionDep, include_replaced: bool = False
+) -> ReferencesPublic:
+    """The camera's current reference images (and replaced ones with ``include_replaced``)."""
+    items, count = camera_store.list_references(session, camera_id=camera_id, include_replaced=include_replaced)
+    return ReferencesPublic(items=[ReferencePublic.model_validate(item) for item in items], count=count)
+
+
+@router.post(
+    "/{camera_id}/references",
+    response_model=ReferencePublic,
+    status_code=201,
+    responses=error_responses(404, 409, 413, 415, 422),
+)
+def upload_reference(
+    camera_id: int,
+    file: Annotated[UploadFile, File(description="JPEG, PNG, WebP, BMP or TIFF image.")],
+    admin: AdminDep,
+    session: SessionDep,
+    context: ContextDep,
+    preset: Annotated[str | None, Form(max_length=64)] = None,
+    taken_at: Annotated[AwareDatetime | None, Form(description="When it was taken (default: now).")] = None,
+    lat: Annotated[Latitude | None, Form()] = None,
+    lon: Annotated[Longitude | None, Form()] = None,
+    heading_deg: Annotated[Heading | None, Form()] = None,
+) -> ReferencePublic:
+    """Upload a new reference image; it replaces the current one of the same preset."""
+    camera_store.get_camera(session, camera_id=camera_id)
+    found = media.check_format(file.file, declared_type=file.content_type, field="file", allowed=("image",))
+    media.decode_image(
+        media.read_limited(file.file, max_bytes=context.settings.max_image_bytes, field="file"), field="file"
+    )
+    stored = media.store(
+        file.file,
+        folder=context.references_dir / str(camera_id),
+        media=found,
+        max_bytes=context.settings.max_image_bytes,
+        field="file",
+    )
+    reference = camera_store.add_reference(
+        session,
+        camera_id=camera_id,
+        image_path=stored.path.relative_to(context.data_root).as_posix(),
+        sha256=stored.sha256,
+        taken_at=taken_at or context.clock(),
+        now=context.clock(),
+        preset=preset,
+        lat=lat,
+        lon=lon,
+        heading_deg=heading_deg,
+    )
+    session.commit()
+    return ReferencePublic.model_validate(reference)
+
+
+@router.get(
+    "/{camera_id}/references/{reference_id}/image",
+    response_class=FileResponse,
+    responses=error_responses(404),
+)
+def reference_image(
+    camera_id: int, reference_id: int, user: UserDep, session: SessionDep, context: ContextDep
+) -> FileResponse:
+    """The reference image file."""
+    reference = camera_store.get_reference(session, camera_id=camera_id, reference_id=reference_id)
+    root = context.data_root.resolve()
+    path = (root / reference.image_path).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise NotFound(f"the image of reference {reference_id} is missing")
+    return FileResponse(path)

@@ -1,0 +1,1 @@
+"""Request and response bodies, in families per area: ``XCreate``, ``XUpdate``, ``XPublic``, ``XsPublic``."""

@@ -1,0 +1,58 @@
+"""What the HTTP service needs to know that is not a dependency: secrets, cookie and size limits.
+
+The database URL and folders are not here: the factory takes the engine and the folders themselves, so a test can
+hand in a throw-away database and nothing reads the environment behind its back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """Settings of the HTTP API.
+
+    Attributes:
+        session_secret: Key that signs login cookies and CSRF tokens (at least 32 characters). Changing it logs
+            everyone out.
+        session_max_age_s: How long a login lasts.
+        secure_cookies: Mark cookies ``Secure`` (only sent over HTTPS); turn on behind TLS.
+        max_request_bytes: Largest body of an ordinary JSON request.
+        max_image_bytes: Largest uploaded image (scan uploads and camera references).
+        max_clip_bytes: Largest uploaded video clip.
+        max_ingest_bytes: Largest JSON-lines body for the ingest endpoint.
+        login_url: Where a browser that is not logged in is sent for ``GET`` pages (set by the review pages);
+            ``None`` answers 401 JSON to everyone.
+        title: The API's title in the OpenAPI documents.
+    """
+
+    session_secret: str
+    session_max_age_s: int = 12 * 3600
+    secure_cookies: bool = False
+    max_request_bytes: int = 1 * MIB
+    max_image_bytes: int = 20 * MIB
+    max_clip_bytes: int = 2048 * MIB
+    max_ingest_bytes: int = 64 * MIB
+    login_url: str | None = None
+    title: str = "xiuhua"
+
+    def __post_init__(self) -> None:
+        if len(self.session_secret) < 32:
+            raise ValueError("session_secret must be at least 32 characters (use secrets.token_urlsafe(32))")
+        for name in (
+            "session_max_age_s",
+            "max_request_bytes",
+            "max_image_bytes",
+            "max_clip_bytes",
+            "max_ingest_bytes",
+        ):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """The largest file any upload may carry (the larger of the image and clip limits)."""
+        return max(self.max_image_bytes, self.max_clip_bytes)
