@@ -151,13 +151,14 @@ def claim_next(
     if is_postgres(session):  # one reviewer's concurrent claims (two tabs) queue up behind each other
         session.execute(select(User.id).where(User.id == user.id).with_for_update())
     held = current_claim(session, user_id=user.id, now=now)
-    if held is not None:
-        if _matches(session, held.id, filters):
+    if held is not None and not _matches(session, held.id, filters):
+        _clear_claim(session, held, user_id=user.id, now=now, why="filters changed")
+        held = None
+    for _ in range(_ROUNDS):
+        if held is not None:  # held already, or the user's other tab (SQLite) just claimed one
             held.claim_expires_at = expires
             session.flush()
             return held
-        _clear_claim(session, held, user_id=user.id, now=now, why="filters changed")
-    for _ in range(_ROUNDS):
         ids = _available_ids(session, filters, now=now)
         if not ids:
             return None
@@ -165,6 +166,7 @@ def claim_next(
             if _take(session, candidate_id=candidate_id, user_id=user.id, now=now, expires=expires):
                 record_action(session, candidate_id=candidate_id, user_id=user.id, action="claim", now=now)
                 return session.get(Candidate, candidate_id, populate_existing=True)
+        held = current_claim(session, user_id=user.id, now=now)
     raise Conflict("the review queue is busy: every item tried was taken by someone else; try again")
 
 

@@ -9,14 +9,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from service.db import Base
 from service.db.models import Candidate, Evidence, Sighting, User
+from vision.taxonomy import DEFAULT_TAXONOMY_PATH, Taxonomy, load_taxonomy
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def taxonomy_with_context(folder: Path) -> Taxonomy:
+    """The repository's taxonomy plus a scene-context class ``person`` (no event code), written under ``folder``."""
+    text_ = DEFAULT_TAXONOMY_PATH.read_text(encoding="utf-8")
+    text_ += "  - name: person\n    zh: 行人\n    en: Person\n    violation: context\n"
+    path = folder / "taxonomy.yaml"
+    path.write_text(text_, encoding="utf-8")
+    return load_taxonomy(path)
 
 
 @contextmanager
