@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
+from service.posting.errors import MessageNotDead, MessageNotFound, PayloadError, PostingError
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,11 @@ SERVICE_STATUS: tuple[tuple[type[ServiceError], int], ...] = (
     (Conflict, 409),
     (Invalid, 422),
     (Forbidden, 403),
+)
+POSTING_STATUS: tuple[tuple[type[PostingError], int], ...] = (
+    (MessageNotFound, 404),
+    (MessageNotDead, 409),
+    (PayloadError, 422),
 )
 
 
@@ -106,6 +112,13 @@ def install_error_handlers(app: FastAPI, *, login_url: str | None) -> None:
         fields = [{"field": field, "location": "body", "message": str(error)}] if field else []
         return JSONResponse(error_body(str(error), fields), status_code=status)
 
+    async def on_posting_error(request: Request, error: Exception) -> Response:
+        status = next((code for kind, code in POSTING_STATUS if isinstance(error, kind)), None)
+        if status is None:  # the broker or platform failed: not the caller's fault, and not a crash of ours
+            log.warning("posting error on %s %s: %s", request.method, request.url.path, error)
+            return JSONResponse(error_body("the posting service failed; try again later"), status_code=503)
+        return JSONResponse(error_body(str(error)), status_code=status)
+
     async def on_validation_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)
         fields = [_field_error(item) for item in error.errors()]
@@ -122,6 +135,7 @@ def install_error_handlers(app: FastAPI, *, login_url: str | None) -> None:
         return JSONResponse(error_body(str(error.detail), fields), status_code=error.status_code, headers=error.headers)
 
     app.add_exception_handler(ServiceError, on_service_error)
+    app.add_exception_handler(PostingError, on_posting_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)
 

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from service.api.context import AppContext
 from service.api.errors import BodyLimitMiddleware, InternalErrorMiddleware, install_error_handlers
-from service.api.routes import auth, cameras, docs, health, pages, uploads, users
+from service.api.routes import auth, cameras, candidates, cases, docs, health, pages, review, uploads, users
 from service.api.security import SessionSigner
 from service.api.settings import ApiSettings
 from service.db import session_factory, utcnow
@@ -82,7 +82,16 @@ def create_app(
 
 
 def _api_routers() -> list[APIRouter]:
-    return [health.router, auth.router, users.router, cameras.router, uploads.router]
+    return [
+        health.router,
+        auth.router,
+        users.router,
+        cameras.router,
+        candidates.router,
+        review.router,
+        cases.router,
+        uploads.router,
+    ]
 
 
 def _body_limits(settings: ApiSettings) -> list[tuple[str, int]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MIB = 1024 * 1024
+TARGETS = ("http", "mqtt")
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class ApiSettings:
         login_url: Where a browser that is not logged in is sent for ``GET`` pages (set by the review pages);
             ``None`` answers 401 JSON to everyone.
         title: The API's title in the OpenAPI documents.
+        posting_targets: Where a confirmed case is posted (``http`` and/or ``mqtt``).
+        announce_targets: Where stage changes from the platform's callback are announced (e.g. ``("mqtt",)``).
     """
 
     session_secret: str
@@ -38,6 +41,8 @@ class ApiSettings:
     max_ingest_bytes: int = 64 * MIB
     login_url: str | None = None
     title: str = "xiuhua"
+    posting_targets: tuple[str, ...] = ("http",)
+    announce_targets: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.session_secret) < 32:
@@ -51,6 +56,11 @@ class ApiSettings:
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+
+        for name in ("posting_targets", "announce_targets"):
+            unknown = [target for target in getattr(self, name) if target not in TARGETS]
+            if unknown:
+                raise ValueError(f"{name}: {unknown[0]!r} is not one of {', '.join(TARGETS)}")
 
     @property
     def max_upload_bytes(self) -> int:

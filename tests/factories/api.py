@@ -12,7 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from service.api.context import AppContext
 from service.api.crud import users as user_store
+from service.api.deps import SESSION_COOKIE
 from service.db import session_factory
 from service.db.models import User
 
@@ -68,13 +70,26 @@ class Harness:
             return user.id
 
     def login(self, username: str, role: str = "reviewer", *, csrf: bool = True) -> TestClient:
-        """A client logged in as a new user ``username`` (with the CSRF header preset unless ``csrf=False``)."""
+        """A client logged in as a new user ``username`` (CSRF header preset unless ``csrf=False``).
+
+        The cookie is minted with the app's signer, as the login endpoint would: argon2 costs half a second on a busy
+        machine, so only the tests of logging in go through the password check (:meth:`login_with_password`).
+        """
+        user_id = self.add_user(username, role)
+        context: AppContext = self.app.state.context
+        cookie, claims = context.signer.issue(user_id=user_id, password_hash=self.password_hash, now=self.clock())
+        client = self.client(cookies={SESSION_COOKIE: cookie})
+        if csrf:
+            client.headers["X-CSRF-Token"] = context.signer.csrf_token(claims)
+        return client
+
+    def login_with_password(self, username: str, role: str = "reviewer") -> TestClient:
+        """A client logged in through ``POST /api/auth/login`` (CSRF header preset)."""
         self.add_user(username, role)
         client = self.client()
         response = client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
         assert response.status_code == 200, response.text
-        if csrf:
-            client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+        client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
         return client
 
     def token(self, username: str, role: str = "reviewer", name: str = "machine") -> TestClient:

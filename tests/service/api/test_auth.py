@@ -112,7 +112,7 @@ def test_login_expires_and_logout_ends_it(harness: Harness) -> None:
     assert client.get("/api/auth/me").status_code == 200
     harness.clock.advance(hours=2)
     assert client.get("/api/auth/me").status_code == 401
-    client = harness.login("ben")
+    client = harness.login_with_password("ben")
     assert client.post("/api/auth/logout").status_code == 204
     assert client.get("/api/auth/me").status_code == 401
 
