@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from service.db import Base
@@ -36,13 +36,9 @@ def emptied(engine: Engine) -> Iterator[Engine]:
     try:
         yield engine
     finally:
-        with engine.begin() as connection:
-            if engine.dialect.name == "postgresql":
-                names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
-                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            else:
-                for table in reversed(Base.metadata.sorted_tables):
-                    connection.execute(table.delete())
+        with engine.begin() as connection:  # DELETE: much faster than TRUNCATE on PostgreSQL for a few rows
+            for table in reversed(Base.metadata.sorted_tables):
+                connection.execute(table.delete())
 
 
 def make_user(session: Session, username: str, *, role: str = "reviewer", active: bool = True) -> User:

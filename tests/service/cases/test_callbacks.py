@@ -92,7 +92,7 @@ def test_the_platform_number_is_stored_and_then_finds_the_case(session: Session)
         ({"stage": "registered"}, Invalid, "case_id"),
         ({"case_id": 1, "stage": "registered", "at": NOW.replace(tzinfo=None)}, Invalid, "at"),
         ({"case_id": 1, "stage": "registered", "payload": ["x"]}, Invalid, "payload"),
-        ({"case_id": 4242, "stage": "registered"}, NotFound, None),
+        ({"case_id": 424_242_424, "stage": "registered"}, NotFound, None),
         ({"platform_case_id": "nope", "stage": "registered"}, NotFound, None),
     ],
 )
@@ -139,7 +139,7 @@ def test_cases_are_listed_with_their_posting_state(session: Session) -> None:
     with pytest.raises(Invalid):
         list_cases(session, posting="lost")
     with pytest.raises(NotFound):
-        get_case(session, case_id=4242)
+        get_case(session, case_id=424_242_424)
 
 
 def test_simultaneous_deliveries_of_one_callback_record_one_event(sessions: sessionmaker[Session]) -> None:

@@ -91,8 +91,8 @@ def test_a_decision_on_an_item_someone_else_holds_is_a_conflict_unless_admin(ses
     reject(session, candidate_id=first.id, user_id=bob.id, reason="permitted", now=later)
     with pytest.raises(Conflict, match="already rejected"):
         confirm(session, candidate_id=first.id, user_id=alice.id, now=later)
-    with pytest.raises(NotFound, match="candidate 999"):
-        confirm(session, candidate_id=999, user_id=alice.id, now=later)
+    with pytest.raises(NotFound, match="candidate 999999999"):
+        confirm(session, candidate_id=999_999_999, user_id=alice.id, now=later)
 
 
 @pytest.mark.parametrize(("reason", "note", "field"), [("ugly", None, "reason"), ("other", "x" * 1025, "note")])
@@ -218,13 +218,13 @@ def test_bulk_reject_decides_each_item_and_reports_the_rest(session: Session) ->
     claim_next(session, user_id=bob.id, now=NOW)  # bob holds items[0]
     reject(session, candidate_id=items[1].id, user_id=alice.id, reason="other", now=NOW)
 
-    ids = [item.id for item in items] + [999, items[2].id]
+    ids = [item.id for item in items] + [999_999_999, items[2].id]
     result = bulk_reject(session, candidate_ids=ids, user_id=alice.id, reason="duplicate", now=NOW)
     session.commit()
 
     assert result.succeeded == (items[2].id, items[3].id)
     failures = {failure.candidate_id: type(failure.error) for failure in result.failed}
-    assert failures == {items[0].id: Conflict, items[1].id: Conflict, 999: NotFound}
+    assert failures == {items[0].id: Conflict, items[1].id: Conflict, 999_999_999: NotFound}
     assert items[0].status == "open" and items[0].claimed_by_id == bob.id
     rejects = session.scalars(select(ReviewAction).where(ReviewAction.reason == "duplicate")).all()
     assert sorted(a.candidate_id for a in rejects) == [items[2].id, items[3].id]

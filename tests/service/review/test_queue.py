@@ -139,8 +139,8 @@ def test_release_returns_the_item_and_only_the_holder_or_an_admin_may(session: S
     claim_next(session, user_id=alice.id, now=NOW)
     release(session, candidate_id=item.id, user_id=admin.id, now=NOW)
     assert item.claimed_by_id is None
-    with pytest.raises(NotFound, match="candidate 999"):
-        release(session, candidate_id=999, user_id=alice.id, now=NOW)
+    with pytest.raises(NotFound, match="candidate 999999999"):
+        release(session, candidate_id=999_999_999, user_id=alice.id, now=NOW)
 
 
 def test_extend_renews_a_lease_unless_someone_else_took_the_item(session: Session) -> None:
@@ -167,8 +167,8 @@ def test_users_and_leases_are_checked(session: Session) -> None:
 
     with pytest.raises(Forbidden, match="deactivated"):
         claim_next(session, user_id=retired.id, now=NOW)
-    with pytest.raises(NotFound, match="user 4242"):
-        claim_next(session, user_id=4242, now=NOW)
+    with pytest.raises(NotFound, match="user 424242424"):
+        claim_next(session, user_id=424_242_424, now=NOW)
     with pytest.raises(Invalid) as caught:
         claim_next(session, user_id=alice.id, lease_s=0, now=NOW)
     assert caught.value.field == "lease_s"

@@ -90,8 +90,8 @@ def test_undo_window_owner_and_kind_are_checked(session: Session) -> None:
         undo_last(session, user_id=alice.id, now=late)
     with pytest.raises(Forbidden, match="only they or an admin"):
         undo(session, action_id=rejection.id, user_id=bob.id, now=NOW)
-    with pytest.raises(NotFound, match="review action 999"):
-        undo(session, action_id=999, user_id=alice.id, now=NOW)
+    with pytest.raises(NotFound, match="review action 999999999"):
+        undo(session, action_id=999_999_999, user_id=alice.id, now=NOW)
 
     assert undo(session, action_id=rejection.id, user_id=admin.id, now=NOW).status == "open"
     assert first.claimed_by_id == admin.id
