@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.api.security import SessionSigner
 from service.api.settings import ApiSettings
+from service.evidence import EvidenceStore
 
 if TYPE_CHECKING:
     import httpx
@@ -26,7 +27,7 @@ class AppContext:
         settings: The API settings.
         engine: The database engine.
         sessions: Session factory bound to ``engine``.
-        evidence_root: Folder evidence files are served from.
+        evidence: The evidence folder files are served from (no path escapes).
         data_root: Folder uploads and reference images are stored under.
         signer: Signs and checks login cookies and CSRF tokens.
         clock: Current aware UTC time (injected so tests can move it).
@@ -36,7 +37,7 @@ class AppContext:
     settings: ApiSettings
     engine: Engine
     sessions: sessionmaker[Session]
-    evidence_root: Path
+    evidence: EvidenceStore
     data_root: Path
     signer: SessionSigner
     clock: Callable[[], datetime]

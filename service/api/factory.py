@@ -17,10 +17,11 @@ from sqlalchemy import Engine
 
 from service.api.context import AppContext
 from service.api.errors import BodyLimitMiddleware, InternalErrorMiddleware, install_error_handlers
-from service.api.routes import auth, cameras, candidates, cases, docs, health, pages, review, uploads, users
+from service.api.routes import auth, cameras, candidates, cases, docs, evidence, health, pages, review, uploads, users
 from service.api.security import SessionSigner
 from service.api.settings import ApiSettings
 from service.db import session_factory, utcnow
+from service.evidence import EvidenceStore
 
 if TYPE_CHECKING:
     import httpx
@@ -59,7 +60,7 @@ def create_app(
         settings=settings,
         engine=engine,
         sessions=session_factory(engine),
-        evidence_root=evidence_root,
+        evidence=EvidenceStore(evidence_root),
         data_root=data_root if data_root is not None else evidence_root.parent,
         signer=SessionSigner(settings.session_secret, settings.session_max_age_s),
         clock=clock,
@@ -90,6 +91,7 @@ def _api_routers() -> list[APIRouter]:
         candidates.router,
         review.router,
         cases.router,
+        evidence.router,
         uploads.router,
     ]
 
