@@ -1,4 +1,5 @@
-"""Street metres to WGS-84, and GPX tracks: where a synthetic street lies on the map."""
+"""Street metres to WGS-84 (through ``vision.geo``'s local frame), and GPX tracks: where a synthetic street lies on
+the map."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
-_METRES_PER_DEG_LAT = 111_320.0
+from vision.geo.local import LocalFrame
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,7 @@ class StreetGeo:
         theta = math.radians(self.bearing_deg)
         east = x * math.sin(theta) - y * math.cos(theta)
         north = x * math.cos(theta) + y * math.sin(theta)
-        lat = self.lat + north / _METRES_PER_DEG_LAT
-        lon = self.lon + east / (_METRES_PER_DEG_LAT * math.cos(math.radians(self.lat)))
-        return lat, lon
+        return LocalFrame(self.lat, self.lon).to_geo(east, north)
 
     def heading(self, yaw_deg: float) -> float:
         """Compass heading of a street-frame yaw (degrees counter-clockwise from ``+x``)."""
