@@ -154,6 +154,7 @@ def _write_pass(
         "heading_deg": round(geo.heading(0.0), 2),
         "camera": {
             "height_m": round(views[0].position[2], 2),
+            "pitch_deg": round(views[0].pitch_deg, 2),
             "yaw_deg": round(views[0].yaw_deg, 2),
             "hfov_deg": round(views[0].hfov_deg, 2),
             "note": "yaw relative to the street +x; negative looks right (towards side A)",
