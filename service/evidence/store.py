@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -63,18 +64,25 @@ class StoredEvidence:
 
 
 class EvidenceStore:
-    """Writes, finds and checks evidence JPEGs under one root folder."""
+    """Writes, finds and checks evidence JPEGs under one root folder.
+
+    A subclass can store other pictures the same way by changing ``kinds`` (what :meth:`save` accepts) and
+    ``default_folder`` (its folder under the data folder): ``service.references.ReferenceStore`` does.
+    """
+
+    kinds: ClassVar[tuple[str, ...]] = EVIDENCE_KINDS
+    default_folder: ClassVar[str] = "evidence"
 
     def __init__(self, root: Path | None = None, jpeg_quality: int = 90) -> None:
         """Point the store at its folder (created on first save).
 
         Args:
-            root: The evidence folder; ``None`` uses ``evidence/`` in the data folder (``$XIUHUA_DATA``).
+            root: The folder; ``None`` uses ``default_folder`` (``evidence/``) in the data folder (``$XIUHUA_DATA``).
             jpeg_quality: JPEG quality 1-100.
         """
         if not 1 <= jpeg_quality <= 100:
             raise ValueError(f"jpeg_quality must be in 1..100, got {jpeg_quality}")
-        self.root = Path(root) if root is not None else data_dir() / "evidence"
+        self.root = Path(root) if root is not None else data_dir() / self.default_folder
         self.jpeg_quality = jpeg_quality
 
     def save(
@@ -87,7 +95,7 @@ class EvidenceStore:
 
         Args:
             image: ``(H, W, 3)`` uint8 BGR or ``(H, W)`` uint8 grey image.
-            kind: ``frame``, ``crop`` or ``comparison``.
+            kind: One of ``kinds``: ``frame``, ``crop`` or ``comparison`` for evidence.
             taken_at: When the picture was taken; timezone-aware.
             name_hint: Words for the file name (camera, track); characters other than letters, digits, ``_`` and
                 ``-`` are dropped. A random part keeps names unique.
@@ -97,8 +105,8 @@ class EvidenceStore:
             EvidenceError: The image could not be encoded.
             OSError: The file could not be written (disk full, permissions).
         """
-        if kind not in EVIDENCE_KINDS:
-            raise ValueError(f"evidence kind {kind!r} is not one of {', '.join(EVIDENCE_KINDS)}")
+        if kind not in self.kinds:
+            raise ValueError(f"{self.default_folder} kind {kind!r} is not one of {', '.join(self.kinds)}")
         if taken_at.tzinfo is None:
             raise ValueError("evidence taken_at must be timezone-aware")
         data = self._encode(image)
@@ -130,7 +138,7 @@ class EvidenceStore:
         except (OSError, RuntimeError) as error:  # a symlink loop, an unreadable folder
             raise UnsafeEvidencePath(relative_path, f"cannot be resolved: {error}") from error
         if not target.is_relative_to(root):
-            raise UnsafeEvidencePath(relative_path, "resolves outside the evidence folder")
+            raise UnsafeEvidencePath(relative_path, f"resolves outside the {self.default_folder} folder")
         if not target.is_file():
             raise EvidenceNotFound(f"no evidence file at {relative_path!r}")
         return target
