@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 import anyio
@@ -62,7 +63,7 @@ def test_literal_dot_dot_is_refused(files: Harness, raw_path: bytes) -> None:
 
 
 def raw_get(harness: Harness, raw_path: bytes, *, cookie: str) -> tuple[int, bytes]:
-    messages: list[dict[str, Any]] = []
+    messages: list[MutableMapping[str, Any]] = []
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -82,7 +83,7 @@ def raw_get(harness: Harness, raw_path: bytes, *, cookie: str) -> tuple[int, byt
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         messages.append(message)
 
     async def call() -> None:
