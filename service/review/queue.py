@@ -148,8 +148,10 @@ def claim_next(
     now = now or utcnow()
     expires = now + _lease(lease_s)
     user = active_user(session, user_id)
-    if is_postgres(session):  # one reviewer's concurrent claims (two tabs) queue up behind each other
-        session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    if is_postgres(session):
+        # One reviewer's concurrent claims (two tabs) queue up behind each other. NO KEY UPDATE: rows that merely
+        # reference the user (audit rows, cases) are not held up by it.
+        session.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
     held = current_claim(session, user_id=user.id, now=now)
     if held is not None and not _matches(session, held.id, filters):
         _clear_claim(session, held, user_id=user.id, now=now, why="filters changed")

@@ -6,6 +6,7 @@ empty its tables after every test (:func:`emptied`).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -91,8 +92,12 @@ def add_sighting(
     box: tuple[float, float, float, float] = (10.0, 20.0, 50.0, 60.0),
     frame_path: str | None = None,
     kind: str = "frame",
+    sha256: str | None = None,
 ) -> Sighting:
-    """A sighting of ``candidate`` and, with ``frame_path``, an evidence file of kind ``kind`` showing it."""
+    """A sighting of ``candidate`` and, with ``frame_path``, an evidence file of kind ``kind`` showing it.
+
+    The evidence's SHA-256 is ``sha256``, or that of the path's text (the file need not exist).
+    """
     sighting = Sighting(
         source="clip.mp4",
         track_key=track_key,
@@ -116,7 +121,7 @@ def add_sighting(
                 sighting_id=sighting.id,
                 kind=kind,
                 path=frame_path,
-                sha256="0" * 64,
+                sha256=sha256 or hashlib.sha256(frame_path.encode()).hexdigest(),
                 taken_at=candidate.first_seen,
             )
         )
