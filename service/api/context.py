@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.api.security import SessionSigner
 from service.api.settings import ApiSettings
 from service.evidence import EvidenceStore
+from service.references import ReferenceStore
 
 if TYPE_CHECKING:
     import httpx
@@ -28,7 +29,8 @@ class AppContext:
         engine: The database engine.
         sessions: Session factory bound to ``engine``.
         evidence: The evidence folder files are served from (no path escapes).
-        data_root: Folder uploads and reference images are stored under.
+        references: Reference images (``data_root/references``; rows' ``image_path`` is relative to it).
+        data_root: Folder uploads are stored under.
         signer: Signs and checks login cookies and CSRF tokens.
         clock: Current aware UTC time (injected so tests can move it).
         http_client: Outbound HTTP client (posting), or ``None``.
@@ -38,6 +40,7 @@ class AppContext:
     engine: Engine
     sessions: sessionmaker[Session]
     evidence: EvidenceStore
+    references: ReferenceStore
     data_root: Path
     signer: SessionSigner
     clock: Callable[[], datetime]
@@ -47,8 +50,3 @@ class AppContext:
     def uploads_dir(self) -> Path:
         """Where uploaded images and clips wait to be scanned."""
         return self.data_root / "uploads"
-
-    @property
-    def references_dir(self) -> Path:
-        """Where camera reference images are stored."""
-        return self.data_root / "references"

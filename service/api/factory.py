@@ -22,6 +22,7 @@ from service.api.security import SessionSigner
 from service.api.settings import ApiSettings
 from service.db import session_factory, utcnow
 from service.evidence import EvidenceStore
+from service.references import ReferenceStore
 
 if TYPE_CHECKING:
     import httpx
@@ -48,7 +49,8 @@ def create_app(
         settings: Secrets and limits.
         engine: The database (its schema already migrated: see :func:`service.db.init_db`).
         evidence_root: Folder of evidence files (served read-only, no path escapes).
-        data_root: Folder for uploads and reference images; the parent of ``evidence_root`` by default.
+        data_root: Folder for uploads (``uploads/``) and reference images (``references/``); the parent of
+            ``evidence_root`` by default.
         http_client: Outbound HTTP client for posting, kept on the context for routes that need it.
         clock: Current aware UTC time; tests move it to expire logins and claims.
         extra_routers: More routers to include after the API and pages (e.g. a test's own).
@@ -56,12 +58,14 @@ def create_app(
     Returns:
         The app; its dependencies are on ``app.state.context`` (:class:`~service.api.context.AppContext`).
     """
+    data_root = data_root if data_root is not None else evidence_root.parent
     context = AppContext(
         settings=settings,
         engine=engine,
         sessions=session_factory(engine),
         evidence=EvidenceStore(evidence_root),
-        data_root=data_root if data_root is not None else evidence_root.parent,
+        references=ReferenceStore(data_root / "references"),
+        data_root=data_root,
         signer=SessionSigner(settings.session_secret, settings.session_max_age_s),
         clock=clock,
         http_client=http_client,

@@ -1,8 +1,6 @@
-"""Cameras and their reference images."""
+"""Cameras: paged lists, full CRUD by id (adding references is :mod:`service.references`)."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -85,20 +83,6 @@ def delete_camera(session: Session, *, camera_id: int) -> None:
     session.flush()
 
 
-def list_references(session: Session, *, camera_id: int, include_replaced: bool = False) -> tuple[list[Reference], int]:
-    """A camera's reference images, newest first; replaced ones only if asked for.
-
-    Raises:
-        NotFound: No such camera.
-    """
-    get_camera(session, camera_id=camera_id)
-    query = select(Reference).where(Reference.camera_id == camera_id)
-    if not include_replaced:
-        query = query.where(Reference.replaced_at.is_(None))
-    items = list(session.scalars(query.order_by(Reference.taken_at.desc(), Reference.id.desc())))
-    return items, len(items)
-
-
 def get_reference(session: Session, *, camera_id: int, reference_id: int) -> Reference:
     """One reference of a camera.
 
@@ -108,53 +92,6 @@ def get_reference(session: Session, *, camera_id: int, reference_id: int) -> Ref
     reference = session.get(Reference, reference_id)
     if reference is None or reference.camera_id != camera_id:
         raise NotFound(f"camera {camera_id} has no reference {reference_id}")
-    return reference
-
-
-def add_reference(
-    session: Session,
-    *,
-    camera_id: int,
-    image_path: str,
-    sha256: str,
-    taken_at: datetime,
-    now: datetime,
-    preset: str | None = None,
-    lat: float | None = None,
-    lon: float | None = None,
-    heading_deg: float | None = None,
-) -> Reference:
-    """Record a new reference image; the current one of the same camera and preset is marked replaced.
-
-    Raises:
-        NotFound: No such camera.
-        Conflict: A reference of that camera and preset taken at the same time exists.
-    """
-    get_camera(session, camera_id=camera_id)
-    current = select(Reference).where(
-        Reference.camera_id == camera_id,
-        Reference.replaced_at.is_(None),
-        Reference.preset.is_(None) if preset is None else Reference.preset == preset,
-    )
-    for previous in session.scalars(current):
-        previous.replaced_at = now
-    reference = Reference(
-        camera_id=camera_id,
-        preset=preset,
-        lat=lat,
-        lon=lon,
-        heading_deg=heading_deg,
-        taken_at=taken_at,
-        image_path=image_path,
-        sha256=sha256,
-    )
-    session.add(reference)
-    try:
-        session.flush()
-    except IntegrityError as error:
-        raise Conflict(
-            f"camera {camera_id} already has a reference for preset {preset!r} taken at {taken_at}"
-        ) from error
     return reference
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import AwareDatetime
 
+from service import references
 from service.api import media
 from service.api.crud import cameras as camera_store
 from service.api.deps import AdminDep, ContextDep, SessionDep, UserDep
@@ -21,7 +22,9 @@ from service.api.schemas.cameras import (
     ReferencesPublic,
 )
 from service.api.schemas.common import Heading, Latitude, Longitude, error_responses
-from service.errors import NotFound
+from service.errors import Invalid, NotFound
+from service.evidence import EvidenceNotFound, UnsafeEvidencePath
+from vision.frame import GeoPoint
 
 router = APIRouter(prefix="/api/cameras", tags=["cameras"], responses=error_responses(401, 403))
 
@@ -74,9 +77,10 @@ def delete_camera(camera_id: int, admin: AdminDep, session: SessionDep) -> Respo
 def list_references(
     camera_id: int, user: UserDep, session: SessionDep, include_replaced: bool = False
 ) -> ReferencesPublic:
-    """The camera's current reference images (and replaced ones with ``include_replaced``)."""
-    items, count = camera_store.list_references(session, camera_id=camera_id, include_replaced=include_replaced)
-    return ReferencesPublic(items=[ReferencePublic.model_validate(item) for item in items], count=count)
+    """The camera's current reference images (and replaced ones with ``include_replaced``), newest first per place."""
+    camera = camera_store.get_camera(session, camera_id=camera_id)
+    items = references.list_references(session, camera_key=camera.key, include_replaced=include_replaced)
+    return ReferencesPublic(items=[ReferencePublic.model_validate(item) for item in items], count=len(items))
 
 
 @router.post(
@@ -87,43 +91,40 @@ def list_references(
 )
 def upload_reference(
     camera_id: int,
-    file: Annotated[UploadFile, File(description="JPEG, PNG, WebP, BMP or TIFF image.")],
+    file: Annotated[UploadFile, File(description="JPEG, PNG, WebP, BMP or TIFF image (stored as JPEG).")],
     admin: AdminDep,
     session: SessionDep,
     context: ContextDep,
-    preset: Annotated[str | None, Form(max_length=64)] = None,
+    preset: Annotated[str | None, Form(max_length=64, description="PTZ preset (PTZ cameras only).")] = None,
     taken_at: Annotated[AwareDatetime | None, Form(description="When it was taken (default: now).")] = None,
-    lat: Annotated[Latitude | None, Form()] = None,
+    lat: Annotated[Latitude | None, Form(description="Where (patrol cameras: required).")] = None,
     lon: Annotated[Longitude | None, Form()] = None,
-    heading_deg: Annotated[Heading | None, Form()] = None,
+    heading_deg: Annotated[Heading | None, Form(description="Looking along (patrol cameras: required).")] = None,
+    replace: Annotated[bool, Form(description="Replace the place's current reference instead of refusing.")] = False,
 ) -> ReferencePublic:
-    """Upload a new reference image; it replaces the current one of the same preset."""
-    camera_store.get_camera(session, camera_id=camera_id)
+    """Upload a reference image of the camera's view, a preset, or a patrol position (admin)."""
+    camera = camera_store.get_camera(session, camera_id=camera_id)
     found = media.check_format(file.file, declared_type=file.content_type, field="file", allowed=("image",))
-    media.decode_image(
-        media.read_limited(file.file, max_bytes=context.settings.max_image_bytes, field="file"), field="file"
-    )
-    stored = media.store(
-        file.file,
-        folder=context.references_dir / str(camera_id),
-        media=found,
-        max_bytes=context.settings.max_image_bytes,
-        field="file",
-    )
-    reference = camera_store.add_reference(
+    data = media.read_limited(file.file, max_bytes=context.settings.max_image_bytes, field="file")
+    image = media.decode_image(data, field="file")
+    try:
+        references.check_picture(image, name=f"the {found.name} image")
+    except Invalid as error:
+        raise Invalid(str(error).removeprefix(f"{error.field}: "), field="file") from error
+    position = _position(lat, lon, heading_deg)
+    new = references.capture_reference(
         session,
-        camera_id=camera_id,
-        image_path=stored.path.relative_to(context.data_root).as_posix(),
-        sha256=stored.sha256,
-        taken_at=taken_at or context.clock(),
-        now=context.clock(),
+        store=context.references,
+        camera_key=camera.key,
+        image=image,
         preset=preset,
-        lat=lat,
-        lon=lon,
-        heading_deg=heading_deg,
+        taken_at=taken_at or context.clock(),
+        position=position,
+        replace=replace,
+        now=context.clock(),
     )
     session.commit()
-    return ReferencePublic.model_validate(reference)
+    return ReferencePublic.model_validate(new.reference)
 
 
 @router.get(
@@ -136,8 +137,18 @@ def reference_image(
 ) -> FileResponse:
     """The reference image file."""
     reference = camera_store.get_reference(session, camera_id=camera_id, reference_id=reference_id)
-    root = context.data_root.resolve()
-    path = (root / reference.image_path).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
-        raise NotFound(f"the image of reference {reference_id} is missing")
-    return FileResponse(path)
+    try:
+        path = context.references.resolve(reference.image_path)
+    except (EvidenceNotFound, UnsafeEvidencePath) as error:
+        raise NotFound(f"the image of reference {reference_id} is missing") from error
+    return FileResponse(path, headers={"X-Content-Type-Options": "nosniff"})
+
+
+def _position(lat: float | None, lon: float | None, heading_deg: float | None) -> GeoPoint | None:
+    if lat is None and lon is None:
+        if heading_deg is not None:
+            raise Invalid("a heading needs lat and lon", field="heading_deg")
+        return None
+    if lat is None or lon is None:
+        raise Invalid("give both lat and lon", field="lat" if lat is None else "lon")
+    return GeoPoint(lat=lat, lon=lon, heading_deg=heading_deg)

@@ -13,9 +13,11 @@ from PIL import Image
 pytestmark = pytest.mark.parametrize("backend", BACKENDS)
 
 
-def png_bytes(size: tuple[int, int] = (32, 24), colour: tuple[int, int, int] = (200, 30, 30)) -> bytes:
+def png_bytes(size: tuple[int, int] = (64, 48), seed: int = 0) -> bytes:
+    """A textured PNG (references must not be blank or tiny)."""
+    pixels = np.random.default_rng(seed).integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
     buffer = io.BytesIO()
-    Image.new("RGB", size, colour).save(buffer, format="PNG")
+    Image.fromarray(pixels).save(buffer, format="PNG")
     return buffer.getvalue()
 
 
@@ -51,25 +53,28 @@ def test_camera_lifecycle(harness: Harness) -> None:
     assert admin.patch("/api/cameras/999", json={"name": "x"}).json()["detail"] == "no camera 999"
 
 
-def test_reference_upload_replaces_the_current_one(harness: Harness) -> None:
+def test_reference_upload_replaces_the_current_one_when_asked(harness: Harness) -> None:
     admin = harness.login("root", "admin")
     camera_id = admin.post("/api/cameras", json={"key": "cam-1", "kind": "ptz"}).json()["id"]
-    first_png = png_bytes(colour=(10, 10, 10))
     url = f"/api/cameras/{camera_id}/references"
     first = admin.post(
         url,
-        files={"file": ("../../evil name.png", first_png, "image/png")},
+        files={"file": ("../../evil name.png", png_bytes(seed=1), "image/png")},
         data={"preset": "p1", "taken_at": "2026-04-01T10:00:00+08:00"},
     )
     assert first.status_code == 201, first.text
     reference = first.json()
     assert reference["taken_at"] == "2026-04-01T02:00:00Z" and reference["preset"] == "p1"
-    stored = harness.data_root / reference["image_path"]
-    assert stored.read_bytes() == first_png and stored.parent == harness.data_root / "references" / str(camera_id)
-    assert "evil" not in stored.name and stored.suffix == ".png"
+    stored = harness.data_root / "references" / reference["image_path"]
+    assert stored.is_file() and stored.suffix == ".jpg" and "evil" not in stored.name
+    assert stored.is_relative_to(harness.data_root / "references" / "2026" / "04" / "01")
 
-    second = admin.post(url, files={"file": ("b.png", png_bytes(), "image/png")}, data={"preset": "p1"})
-    other_preset = admin.post(url, files={"file": ("c.png", png_bytes(), "image/png")}, data={"preset": "p2"})
+    refused = admin.post(url, files={"file": ("b.png", png_bytes(seed=2), "image/png")}, data={"preset": "p1"})
+    assert refused.status_code == 409 and refused.json()["errors"][0]["field"] == "replace"
+    second = admin.post(
+        url, files={"file": ("b.png", png_bytes(seed=2), "image/png")}, data={"preset": "p1", "replace": "true"}
+    )
+    other_preset = admin.post(url, files={"file": ("c.png", png_bytes(seed=3), "image/png")}, data={"preset": "p2"})
     assert second.status_code == 201 and other_preset.status_code == 201
     current = admin.get(url).json()
     assert {item["id"] for item in current["items"]} == {second.json()["id"], other_preset.json()["id"]}
@@ -78,8 +83,41 @@ def test_reference_upload_replaces_the_current_one(harness: Harness) -> None:
     assert replaced["replaced_at"] is not None
 
     image = harness.login("ana").get(f"{url}/{reference['id']}/image")
-    assert image.status_code == 200 and image.content == first_png and image.headers["content-type"] == "image/png"
+    assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
+    assert image.content == stored.read_bytes()
     assert admin.get(f"/api/cameras/{camera_id}/references/999/image").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("kind", "form", "field"),
+    [
+        ("fixed", {"preset": "p1"}, "preset"),
+        ("patrol", {}, "position"),
+        ("patrol", {"lat": "31.2", "lon": "121.4"}, "heading"),
+        ("patrol", {"lat": "31.2"}, "lon"),
+        ("fixed", {"heading_deg": "90"}, "heading_deg"),
+    ],
+)
+def test_the_place_must_fit_the_camera(harness: Harness, kind: str, form: dict[str, str], field: str) -> None:
+    admin = harness.login("root", "admin")
+    camera_id = admin.post("/api/cameras", json={"key": "cam-1", "kind": kind}).json()["id"]
+    response = admin.post(
+        f"/api/cameras/{camera_id}/references", files={"file": ("a.png", png_bytes(), "image/png")}, data=form
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == field
+
+
+def test_a_patrol_reference_with_its_position(harness: Harness) -> None:
+    admin = harness.login("root", "admin")
+    camera_id = admin.post("/api/cameras", json={"key": "van-1", "kind": "patrol"}).json()["id"]
+    response = admin.post(
+        f"/api/cameras/{camera_id}/references",
+        files={"file": ("a.png", png_bytes(), "image/png")},
+        data={"lat": "31.2304", "lon": "121.4737", "heading_deg": "90"},
+    )
+    assert response.status_code == 201, response.text
+    assert (response.json()["lat"], response.json()["heading_deg"]) == (31.2304, 90.0)
 
 
 @pytest.mark.parametrize(
@@ -89,6 +127,8 @@ def test_reference_upload_replaces_the_current_one(harness: Harness) -> None:
         ("clip.mp4", b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64, "video/mp4", 415, "is not a supported image"),
         ("a.png", png_bytes(), "text/html", 415, "declared as 'text/html' but its content is png"),
         ("broken.png", png_bytes()[:40], "image/png", 422, "is not a decodable image"),
+        ("flat.png", b"", "image/png", 422, "the picture is blank"),
+        ("tiny.png", b"", "image/png", 422, "too small for a reference"),
         ("big.png", b"", "image/png", 413, "larger than the limit of 262144 bytes"),
     ],
 )
@@ -97,18 +137,22 @@ def test_reference_upload_refusals_name_the_field(
 ) -> None:
     admin = harness.login("root", "admin")
     camera_id = admin.post("/api/cameras", json={"key": "cam-1", "kind": "fixed"}).json()["id"]
-    if name == "big.png":  # a real PNG of noise, larger than the image limit but inside the request limit
-        noise = np.random.default_rng(0).integers(0, 255, (280, 320, 3), dtype=np.uint8)
+    if name == "flat.png":
         buffer = io.BytesIO()
-        Image.fromarray(noise).save(buffer, format="PNG")
+        Image.new("RGB", (64, 48), (90, 90, 90)).save(buffer, format="PNG")
         content = buffer.getvalue()
+    if name == "tiny.png":
+        content = png_bytes((16, 16))
+    if name == "big.png":  # a real PNG of noise, larger than the image limit but inside the request limit
+        content = png_bytes((320, 280))
         assert 256 * 1024 < len(content) < 256 * 1024 + 64 * 1024
     response = admin.post(f"/api/cameras/{camera_id}/references", files={"file": (name, content, declared)})
     assert response.status_code == status, response.text
     body = response.json()
-    assert message in body["detail"] and body["detail"].startswith("file ")
+    assert message in body["detail"] and body["detail"].startswith("file")
     assert body["errors"][0]["field"] == "file"
     assert not list((harness.data_root / "references").rglob("*.*"))
+    assert admin.get(f"/api/cameras/{camera_id}/references").json()["count"] == 0
 
 
 def test_reference_upload_checks_the_form(harness: Harness) -> None:
