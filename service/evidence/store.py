@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from service.defaults import data_dir
 
-EVIDENCE_KINDS = ("frame", "crop", "comparison")
+EVIDENCE_KINDS = ("frame", "crop", "comparison", "source")  # source: the clean best frame, for training exports
 _HINT_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _HINT_MAX = 40
 _TEMP_PREFIX = ".incoming-"
