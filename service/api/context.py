@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.api.security import SessionSigner
 from service.api.settings import ApiSettings
+from service.api.throttle import LoginThrottle
 from service.evidence import EvidenceStore
 from service.references import ReferenceStore
 
@@ -33,6 +34,7 @@ class AppContext:
         data_root: Folder uploads are stored under.
         signer: Signs and checks login cookies and CSRF tokens.
         clock: Current aware UTC time (injected so tests can move it).
+        login_throttle: Failed-login counts (per process).
         http_client: Outbound HTTP client (posting), or ``None``.
     """
 
@@ -44,6 +46,7 @@ class AppContext:
     data_root: Path
     signer: SessionSigner
     clock: Callable[[], datetime]
+    login_throttle: LoginThrottle
     http_client: httpx.Client | None = None
 
     @property

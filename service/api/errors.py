@@ -9,8 +9,6 @@ with an id and answered 500 with that id only.
 from __future__ import annotations
 
 import logging
-import re
-import uuid
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
@@ -19,7 +17,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from service.posting.errors import MessageNotDead, MessageNotFound, PayloadError, PostingError
@@ -66,6 +63,15 @@ class AccessDenied(ApiError):
     """Authenticated, but not allowed: a missing role, or a cookie request without its CSRF token."""
 
     status = 403
+
+
+class TooManyRequests(ApiError):
+    """Refused for now; ``Retry-After`` says for how long."""
+
+    status = 429
+
+    def __init__(self, detail: str, *, retry_after_s: float) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(1, round(retry_after_s)))})
 
 
 class PayloadTooLarge(ApiError):
@@ -151,86 +157,3 @@ def _field_error(item: dict[str, Any]) -> dict[str, Any]:
 
 def _wants_page(request: Request) -> bool:
     return request.method == "GET" and "text/html" in request.headers.get("accept", "")
-
-
-class InternalErrorMiddleware:
-    """Outermost middleware: an unexpected exception is logged with an id and answered 500 without the trace."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        except Exception:
-            error_id = uuid.uuid4().hex[:12]
-            log.exception("internal error %s on %s %s", error_id, scope.get("method"), scope.get("path"))
-            if started:
-                raise
-            body = error_body(f"internal error (id {error_id}); the details are in the server log")
-            await JSONResponse({**body, "error_id": error_id}, status_code=500)(scope, receive, send)
-
-
-class BodyLimitMiddleware:
-    """Refuse request bodies over a per-path limit with 413, before any route reads them.
-
-    A declared ``Content-Length`` over the limit is refused before the body is read (and before authentication);
-    a chunked body is counted as it arrives.
-
-    Args:
-        app: The wrapped application.
-        default_limit: Limit for paths not listed.
-        limits: ``(path regex, limit)`` pairs, the regex matched against the whole path; the first match wins.
-    """
-
-    def __init__(self, app: ASGIApp, *, default_limit: int, limits: Sequence[tuple[str, int]] = ()) -> None:
-        self.app = app
-        self.default_limit = default_limit
-        self.limits = [(re.compile(pattern), limit) for pattern, limit in limits]
-
-    def limit_for(self, path: str) -> int:
-        """The body limit for a request path."""
-        return next((limit for pattern, limit in self.limits if pattern.fullmatch(path)), self.default_limit)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = self.limit_for(scope.get("path", ""))
-        declared = _content_length(scope)
-        if declared is not None and declared > limit:
-            await JSONResponse(error_body(PayloadTooLarge(None, limit).detail), status_code=413)(scope, receive, send)
-            return
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise PayloadTooLarge(None, limit)
-            return message
-
-        await self.app(scope, limited_receive, send)
-
-
-def _content_length(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None

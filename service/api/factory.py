@@ -16,10 +16,12 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
 from service.api.context import AppContext
-from service.api.errors import BodyLimitMiddleware, InternalErrorMiddleware, install_error_handlers
+from service.api.errors import install_error_handlers
+from service.api.middleware import BodyLimitMiddleware, InternalErrorMiddleware, SecurityHeadersMiddleware
 from service.api.routes import auth, cameras, candidates, cases, docs, evidence, health, pages, review, uploads, users
 from service.api.security import SessionSigner
 from service.api.settings import ApiSettings
+from service.api.throttle import LoginThrottle
 from service.db import session_factory, utcnow
 from service.evidence import EvidenceStore
 from service.references import ReferenceStore
@@ -68,6 +70,7 @@ def create_app(
         data_root=data_root,
         signer=SessionSigner(settings.session_secret, settings.session_max_age_s),
         clock=clock,
+        login_throttle=LoginThrottle(max_failures=settings.login_max_failures, window_s=settings.login_window_s),
         http_client=http_client,
     )
     app = FastAPI(
@@ -82,6 +85,7 @@ def create_app(
     for router in (*_api_routers(), docs.router, pages.router, *extra_routers):
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_request_bytes, limits=_body_limits(settings))
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(InternalErrorMiddleware)  # added last: outermost
     return app
 

@@ -28,6 +28,9 @@ class ApiSettings:
         login_url: Where a browser that is not logged in is sent for ``GET`` pages (set by the review pages);
             ``None`` answers 401 JSON to everyone.
         title: The API's title in the OpenAPI documents.
+        login_max_failures: Failed logins of one name within ``login_window_s`` before it is locked (429) until
+            the oldest failure ages out; an address gets four times as many.
+        login_window_s: The window of ``login_max_failures``.
         posting_targets: Where a confirmed case is posted (``http`` and/or ``mqtt``).
         announce_targets: Where stage changes from the platform's callback are announced (e.g. ``("mqtt",)``).
     """
@@ -41,6 +44,8 @@ class ApiSettings:
     max_ingest_bytes: int = 64 * MIB
     login_url: str | None = None
     title: str = "xiuhua"
+    login_max_failures: int = 5
+    login_window_s: int = 900
     posting_targets: tuple[str, ...] = ("http",)
     announce_targets: tuple[str, ...] = ()
 
@@ -53,6 +58,8 @@ class ApiSettings:
             "max_image_bytes",
             "max_clip_bytes",
             "max_ingest_bytes",
+            "login_max_failures",
+            "login_window_s",
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")

@@ -208,3 +208,33 @@ def test_docs_need_a_login_and_then_describe_the_api(harness: Harness) -> None:
     assert "swagger" in client.get("/docs").text.lower()
     schema = client.get("/openapi.json").json()
     assert "/api/cameras" in schema["paths"] and "/docs" not in schema["paths"]
+
+
+def test_failed_logins_lock_the_name_for_a_while(make_harness: Callable[..., Harness]) -> None:
+    harness = make_harness(login_max_failures=3, login_window_s=600)
+    harness.add_user("ana")
+    client = harness.client()
+
+    def attempt(password: str, username: str = "ana") -> int:
+        return client.post("/api/auth/login", json={"username": username, "password": password}).status_code
+
+    assert [attempt("guess 1"), attempt("guess 2"), attempt("guess 3")] == [401, 401, 401]
+    locked = client.post("/api/auth/login", json={"username": "ANA", "password": PASSWORD})
+    assert locked.status_code == 429 and locked.headers["retry-after"] == "600"
+    assert "too many failed logins" in locked.json()["detail"]
+    harness.clock.advance(seconds=601)
+    assert attempt(PASSWORD) == 200
+    assert attempt("guess 4") == 401  # a success cleared the name's count
+
+
+def test_pages_redirect_to_the_login_page_when_set(make_harness: Callable[..., Harness]) -> None:
+    harness = make_harness(login_url="/login")
+    browser = harness.client(follow_redirects=False)
+    page = browser.get("/docs", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert page.status_code == 303 and page.headers["location"] == "/login?next=/docs"
+    assert browser.get("/api/cameras").status_code == 401  # scripts still get JSON
+
+
+def test_security_headers(harness: Harness) -> None:
+    response = harness.client().get("/healthz")
+    assert response.headers["x-frame-options"] == "DENY" and response.headers["x-content-type-options"] == "nosniff"

@@ -43,7 +43,7 @@ def test_an_internal_error_is_500_json_without_the_trace(
 ) -> None:
     harness = make_harness(extra_routers=(failing_router(),))
     client = harness.login("ana")
-    with caplog.at_level(logging.ERROR, logger="service.api.errors"):
+    with caplog.at_level(logging.ERROR, logger="service.api.middleware"):
         response = client.get("/test/crash")
     assert response.status_code == 500
     body = response.json()
