@@ -7,10 +7,11 @@ import json
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.db.models import ScanJob, ScanSource
-from service.errors import NotFound
+from service.errors import Conflict, NotFound
 
 
 def upload_job_key(*, sha256: str, options: dict[str, Any]) -> str:
@@ -25,10 +26,17 @@ def find_job(session: Session, *, key: str) -> ScanJob | None:
 
 
 def queue_upload(session: Session, *, key: str, path: str, options: dict[str, Any]) -> ScanJob:
-    """A new pending scan job with one source, the stored upload at ``path``."""
+    """A new pending scan job with one source, the stored upload at ``path``.
+
+    Raises:
+        Conflict: The same upload is being queued by another request right now.
+    """
     job = ScanJob(key=key, options=options)
     session.add(job)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as error:
+        raise Conflict("the same file is being queued by another upload right now; try again") from error
     session.add(ScanSource(job_id=job.id, path=path, state="pending"))
     session.flush()
     return job

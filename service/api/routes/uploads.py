@@ -41,43 +41,29 @@ def upload(
     limit = settings.max_image_bytes if found.kind == "image" else settings.max_clip_bytes
     folder = context.uploads_dir / context.clock().strftime("%Y-%m-%d")
     stored = media.store(file.file, folder=folder, media=found, max_bytes=limit, field="file")
+    options: dict[str, Any] = {
+        "source": "upload",
+        "media": found.kind,
+        "format": found.name,
+        "camera": camera,
+        "taken_at": taken_at.isoformat() if taken_at else None,
+    }
     try:
-        details = _check_content(stored)
-        options: dict[str, Any] = {
-            "source": "upload",
-            "media": found.kind,
-            "format": found.name,
-            "camera": camera,
-            "taken_at": taken_at.isoformat() if taken_at else None,
-        }
-        key = scan_store.upload_job_key(sha256=stored.sha256, options=options)
-        existing = scan_store.find_job(session, key=key)
-        if existing is not None:
-            stored.path.unlink(missing_ok=True)
-            response.status_code = 200
-            return UploadPublic(
-                job=_job_public(*scan_store.get_job(session, job_id=existing.id)),
-                duplicate=True,
-                size=stored.size,
-                sha256=stored.sha256,
-            )
-        options |= details | {
+        about = _check_content(stored) | {
             "original_name": PurePath(file.filename or "").name[:255],
             "uploaded_by": user.username,
             "size": stored.size,
             "sha256": stored.sha256,
         }
-        job = scan_store.queue_upload(session, key=key, path=str(stored.path.resolve()), options=options)
-        session.commit()
+        job_id, duplicate = _queue(session, stored=stored, options=options, about=about)
     except BaseException:
         stored.path.unlink(missing_ok=True)
         raise
-    return UploadPublic(
-        job=_job_public(*scan_store.get_job(session, job_id=job.id)),
-        duplicate=False,
-        size=stored.size,
-        sha256=stored.sha256,
-    )
+    if duplicate:
+        stored.path.unlink(missing_ok=True)
+        response.status_code = 200
+    job = _job_public(*scan_store.get_job(session, job_id=job_id))
+    return UploadPublic(job=job, duplicate=duplicate, size=stored.size, sha256=stored.sha256)
 
 
 @router.get("/scan-jobs", response_model=ScanJobsPublic)
@@ -96,6 +82,19 @@ def list_scan_jobs(
 def get_scan_job(job_id: int, user: UserDep, session: SessionDep) -> ScanJobPublic:
     """One scan job and the state of its sources."""
     return _job_public(*scan_store.get_job(session, job_id=job_id))
+
+
+def _queue(
+    session: SessionDep, *, stored: media.StoredFile, options: dict[str, Any], about: dict[str, Any]
+) -> tuple[int, bool]:
+    """The job of this upload and whether it existed already; ``options`` make the key, ``about`` only describes."""
+    key = scan_store.upload_job_key(sha256=stored.sha256, options=options)
+    existing = scan_store.find_job(session, key=key)
+    if existing is not None:
+        return existing.id, True
+    job = scan_store.queue_upload(session, key=key, path=str(stored.path.resolve()), options=options | about)
+    session.commit()
+    return job.id, False
 
 
 def _check_content(stored: media.StoredFile) -> dict[str, Any]:

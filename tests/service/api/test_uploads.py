@@ -12,6 +12,9 @@ from factories.database import BACKENDS
 from factories.media import make_video
 from PIL import Image
 
+from service.api.crud import scans as scan_store
+from service.errors import Conflict
+
 
 def jpeg_bytes(size: tuple[int, int] = (64, 48)) -> bytes:
     buffer = io.BytesIO()
@@ -109,3 +112,12 @@ def test_upload_checks_the_camera_and_the_caller(harness: Harness) -> None:
     assert harness.client().post("/api/uploads", files=photo).status_code == 401
     assert harness.login("ben", csrf=False).post("/api/uploads", files=photo).status_code == 403
     assert stored_files(harness) == []
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_concurrent_identical_upload_is_a_conflict_not_a_crash(harness: Harness) -> None:
+    with harness.session() as first, harness.session() as second:
+        scan_store.queue_upload(first, key="k" * 64, path="/data/uploads/a.jpg", options={})
+        first.commit()
+        with pytest.raises(Conflict, match="being queued by another upload"):
+            scan_store.queue_upload(second, key="k" * 64, path="/data/uploads/b.jpg", options={})
