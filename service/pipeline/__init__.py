@@ -1,0 +1,1 @@
+"""One source through the whole chain: detect → track → sightings → locate → rules → de-duplicate → database."""

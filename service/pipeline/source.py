@@ -1,0 +1,126 @@
+"""The vision half of the pipeline over one source: frames → detections → tracks → sightings.
+
+Settings differ by camera kind: a patrol camera sweeps past static objects (motion-compensated tracking, short
+memory), a fixed camera watches one place for minutes (a stall hidden by a passing bus for twenty seconds is still
+the same stall, so tracks are kept much longer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from vision.detect.base import Detector
+from vision.detections import Detections
+from vision.frame import Frame
+from vision.sighting import Sighting
+from vision.track import SightingBuilder, SightingSettings, Tracker, TrackerSettings, track_sightings
+
+
+class FrameDetector(Protocol):
+    """Detects in a batch of frames (a model, or ground truth when evaluating the rest of the chain)."""
+
+    def detect_frames(self, frames: Sequence[Frame]) -> list[Detections]:
+        """One Detections per frame, in the frame's pixels."""
+        ...
+
+
+@dataclass(frozen=True)
+class ModelDetector:
+    """A `FrameDetector` over a loaded model."""
+
+    detector: Detector
+    conf: float | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The model's class names by class id."""
+        return tuple(self.detector.info.names)
+
+    def detect_frames(self, frames: Sequence[Frame]) -> list[Detections]:
+        """Runs the model on the frames' images."""
+        return self.detector.detect([frame.image for frame in frames], conf=self.conf)
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """How one source is tracked.
+
+    Attributes:
+        class_names: The detector's class names by class id.
+        tracker: ByteTrack settings (rates and buffers in source seconds).
+        lost_after_s: A track unseen this long ends as a sighting (at least the tracker's lost buffer).
+        batch_size: Frames per inference batch.
+    """
+
+    class_names: tuple[str, ...]
+    tracker: TrackerSettings = field(default_factory=TrackerSettings)
+    lost_after_s: float = 3.0
+    batch_size: int = 4
+
+    @classmethod
+    def for_camera(cls, kind: str | None, class_names: Sequence[str], fps: float = 2.0) -> PipelineSettings:
+        """Defaults for a ``patrol``, ``fixed`` or ``ptz`` camera sampled at ``fps``."""
+        names = tuple(class_names)
+        if kind == "patrol":
+            return cls(names, TrackerSettings.patrol(frame_rate=fps, lost_track_buffer_s=3.0), lost_after_s=3.0)
+        # Fixed and PTZ views: an object may be hidden by traffic for a while and must stay one sighting.
+        return cls(names, TrackerSettings(frame_rate=fps, lost_track_buffer_s=30.0), lost_after_s=30.0)
+
+
+@dataclass
+class SourceStats:
+    """Counts over one source."""
+
+    frames: int = 0
+    detections: int = 0
+    sightings: int = 0
+    last_timestamp: float = 0.0
+
+
+class SourcePipeline:
+    """Runs detection, tracking and sighting building over one source's frames."""
+
+    def __init__(self, detector: FrameDetector, settings: PipelineSettings) -> None:
+        self.detector = detector
+        self.settings = settings
+
+    def run(self, frames: Iterable[Frame], on_sighting: Callable[[Sighting], object]) -> SourceStats:
+        """Hands every sighting of the source to ``on_sighting`` as its track ends, the rest at the end.
+
+        Frames decoded before a source fails are still tracked; their open tracks are flushed before the error
+        propagates, so a truncated video keeps what it showed.
+        """
+        stats = SourceStats()
+        tracker = Tracker(self.settings.tracker)
+        builder = SightingBuilder(SightingSettings(self.settings.class_names, lost_after_s=self.settings.lost_after_s))
+        detected = self._detect(frames, stats)
+        try:
+            for sighting in track_sightings(detected, tracker, builder):
+                stats.sightings += 1
+                on_sighting(sighting)
+        except BaseException:
+            for sighting in builder.flush():
+                stats.sightings += 1
+                on_sighting(sighting)
+            raise
+        return stats
+
+    def _detect(self, frames: Iterable[Frame], stats: SourceStats) -> Iterator[tuple[Frame, Detections]]:
+        batch: list[Frame] = []
+        for frame in frames:
+            batch.append(frame)
+            if len(batch) >= self.settings.batch_size:
+                yield from self._run_batch(batch, stats)
+                batch = []
+        yield from self._run_batch(batch, stats)
+
+    def _run_batch(self, batch: list[Frame], stats: SourceStats) -> Iterator[tuple[Frame, Detections]]:
+        if not batch:
+            return
+        for frame, detections in zip(batch, self.detector.detect_frames(batch), strict=True):
+            stats.frames += 1
+            stats.detections += len(detections)
+            stats.last_timestamp = frame.timestamp
+            yield frame, detections
