@@ -18,7 +18,11 @@ class Candidate(Base):
     """One suspected violation at one place: what reviewers see once, however often it was sighted."""
 
     __tablename__ = "candidates"
-    __table_args__ = (Index("ix_candidates_open_type", "status", "violation_type"),)
+    __table_args__ = (
+        Index("ix_candidates_open_type", "status", "violation_type"),
+        # De-duplication's bounding-box search: equality on type and status, a range on lat, lon read from the index.
+        Index("ix_candidates_type_status_lat_lon", "violation_type", "status", "lat", "lon"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     violation_type: Mapped[str] = mapped_column(String(32))
@@ -49,7 +53,11 @@ class Sighting(Base):
     """
 
     __tablename__ = "sightings"
-    __table_args__ = (UniqueConstraint("source", "track_key"),)
+    __table_args__ = (
+        UniqueConstraint("source", "track_key"),
+        # "Seen at the same time by the same source?" when de-duplication checks a candidate's sightings.
+        Index("ix_sightings_candidate_source_time", "candidate_id", "source", "first_seen"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(1024))

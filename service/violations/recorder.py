@@ -1,0 +1,179 @@
+"""Record observations and their verdicts: sighting rows, and for accepted ones new or attached candidates.
+
+Example::
+
+    recorder = Recorder(DedupSettings(radius_m={"illegal_construction": 30.0}))
+    with session_factory(engine)() as session:
+        outcome = recorder.record(session, observation, rule_book.judge(observation), evidence=stored_files)
+        session.commit()
+
+``record_many`` does the same for a list, in order, with the sighting and evidence rows written in one go: use it
+for a work unit (a video's tracks, a batch of ingested lines). The result is the same as recording them one by one.
+
+Idempotent: ``(source, track_key)`` identifies a sighting, and recording it again changes nothing (a resumed scan
+does not count twice). Safe with several writers on one database. PostgreSQL: each call takes transaction-level
+advisory locks, all at once and in one order, on the ~1 km grid cells its observations lie in (per violation
+type) and on their sources, so two workers that see one object at once do not both open a candidate. Call it once
+per transaction there: a second call in the same transaction takes more locks later, which can deadlock with
+another writer (PostgreSQL then aborts one transaction; retry it). SQLite: the call first takes the database's
+write lock, which serialises writers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from service.violations import queries
+from service.violations.batch import RecordingBatch
+from service.violations.dedup import DedupSettings, SearchBox, attach, choose_candidate, first_accuracy, lock_key
+from service.violations.observation import Observation
+from service.violations.records import ATTACHED, OPENED, EvidenceRecord, Recorded
+from service.violations.verdicts import VerdictLike
+
+NOT_LOCATED = "not located: a candidate needs a position"
+NO_VIOLATION_TYPE = "accepted without a violation type"
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One observation to record, with the rules' verdict and the evidence files already stored for it."""
+
+    observation: Observation
+    verdict: VerdictLike
+    evidence: tuple[EvidenceRecord, ...] = ()
+
+
+class Recorder:
+    """Turns observations with verdicts into sightings and de-duplicated candidates in the caller's session."""
+
+    def __init__(self, settings: DedupSettings | None = None) -> None:
+        """Args:
+        settings: Radius per violation type and time window; every writer of a database should use the same.
+        """
+        self.settings = settings or DedupSettings()
+        self._camera_ids: dict[str, int | None] = {}
+
+    def record(
+        self,
+        session: Session,
+        observation: Observation,
+        verdict: VerdictLike,
+        evidence: Sequence[EvidenceRecord] = (),
+    ) -> Recorded:
+        """Store one observation; does not commit.
+
+        Args:
+            session: The caller's session; its transaction holds the writes and the locks.
+            observation: What was seen.
+            verdict: The rules' decision. An accepted observation without a location or a violation type is
+                stored as dropped, with the reason.
+            evidence: Files already stored for this sighting; kept with its candidate (ignored when dropped).
+
+        Returns:
+            What happened: ``opened``, ``attached``, ``dropped`` or ``duplicate`` (recorded before: no change).
+        """
+        return self.record_many(session, [Recording(observation, verdict, tuple(evidence))])[0]
+
+    def record_many(self, session: Session, recordings: Sequence[Recording]) -> list[Recorded]:
+        """Store observations in order, as :meth:`record` would one by one; does not commit.
+
+        Returns:
+            One outcome per recording, in the same order.
+        """
+        if not recordings:
+            return []
+        reasons = [_drop_reason(recording.observation, recording.verdict) for recording in recordings]
+        boxes = [
+            None if reason is not None else self._box(recording.observation, recording.verdict)
+            for recording, reason in zip(recordings, reasons, strict=True)
+        ]
+        keys = {lock_key(f"source:{recording.observation.source}") for recording in recordings}
+        for recording, box in zip(recordings, boxes, strict=True):
+            if box is not None:
+                keys |= box.lock_keys(str(recording.verdict.violation_type))
+        queries.lock_for_recording(session, keys=sorted(keys))
+        existing = queries.existing_sightings(
+            session, keys=[(r.observation.source, r.observation.track_key) for r in recordings]
+        )
+        batch = RecordingBatch(existing)
+        for recording, reason, box in zip(recordings, reasons, boxes, strict=True):
+            observation = recording.observation
+            if batch.is_duplicate(observation):
+                continue
+            camera_id = self._camera_id(session, observation.camera_key)
+            if reason is not None or box is None:
+                row = queries.sighting_row(
+                    observation, camera_id=camera_id, status="dropped", drop_reason=reason, candidate_id=None
+                )
+                batch.add(observation, row)
+                continue
+            candidate_id, action = self._dedup(session, recording, box, camera_id, batch)
+            row = queries.sighting_row(
+                observation, camera_id=camera_id, status="candidate", drop_reason=None, candidate_id=candidate_id
+            )
+            batch.add(observation, row, action=action, evidence=recording.evidence)
+        return batch.write(session)
+
+    def _dedup(
+        self, session: Session, recording: Recording, box: SearchBox, camera_id: int | None, batch: RecordingBatch
+    ) -> tuple[int, str]:
+        """Attach to the nearest eligible candidate or open one; the candidate's id and what was done."""
+        observation, verdict = recording.observation, recording.verdict
+        location = observation.location
+        violation_type = verdict.violation_type
+        assert location is not None and violation_type is not None  # checked by _drop_reason
+        found = queries.nearby_candidates(
+            session,
+            violation_type=violation_type,
+            box=batch.search_box(box),
+            source=observation.source,
+            first_seen=observation.first_seen,
+            last_seen=observation.last_seen,
+        )
+        chosen = choose_candidate(
+            batch.current(found, observation),
+            lat=location.lat,
+            lon=location.lon,
+            first_seen=observation.first_seen,
+            last_seen=observation.last_seen,
+            radius_m=box.radius_m,
+            window=self.settings.window,
+        )
+        if chosen is None:
+            candidate_id = queries.insert_candidate(
+                session,
+                observation=observation,
+                violation_type=violation_type,
+                event_code=verdict.event_code or "",
+                accuracy_m=first_accuracy(location.accuracy_m),
+                camera_id=camera_id,
+            )
+            return candidate_id, OPENED
+        batch.attached(chosen, attach(chosen, observation))
+        return chosen.id, ATTACHED
+
+    def _box(self, observation: Observation, verdict: VerdictLike) -> SearchBox:
+        assert observation.location is not None and verdict.violation_type is not None
+        radius_m = self.settings.radius_for(verdict.violation_type)
+        return SearchBox.around(observation.location.lat, observation.location.lon, radius_m)
+
+    def _camera_id(self, session: Session, key: str | None) -> int | None:
+        # Cameras are registered rarely; one lookup per key per recorder (an unknown key stays unknown).
+        if key is None:
+            return None
+        if key not in self._camera_ids:
+            self._camera_ids[key] = queries.camera_id(session, key=key)
+        return self._camera_ids[key]
+
+
+def _drop_reason(observation: Observation, verdict: VerdictLike) -> str | None:
+    if not verdict.accepted:
+        return verdict.reason or "dropped by the rules"
+    if observation.location is None:
+        return NOT_LOCATED
+    if not verdict.violation_type:
+        return NO_VIOLATION_TYPE
+    return None

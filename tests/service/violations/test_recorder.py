@@ -1,0 +1,320 @@
+"""Recording observations: sightings, de-duplication by place and time, idempotency, cases, evidence."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from factories.database import created_engine
+from factories.observations import T0, accept, make_observation, place, reject
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from service.db import session_factory
+from service.db.models import Camera, Candidate, Case, Evidence, Sighting
+from service.violations.dedup import DedupSettings, metres_between
+from service.violations.observation import Observation
+from service.violations.recorder import NOT_LOCATED, Recorder, Recording
+from service.violations.records import EvidenceRecord, Recorded
+from service.violations.verdicts import ClassVerdict
+
+
+def record(
+    engine: Engine, *observations: Observation, recorder: Recorder | None = None, verdict: ClassVerdict | None = None
+) -> list[Recorded]:
+    """Record each observation (accepted for its class's type unless ``verdict`` is given), committing each."""
+    recorder = recorder or Recorder()
+    outcomes = []
+    with session_factory(engine)() as session:
+        for observation in observations:
+            outcomes.append(recorder.record(session, observation, verdict or accept(_type_of(observation))))
+            session.commit()
+    return outcomes
+
+
+def _type_of(observation: Observation) -> str:
+    return {"vendor_stall": "street_occupation", "banner": "illegal_advertising", "shed": "illegal_construction"}[
+        observation.class_name
+    ]
+
+
+def candidates(engine: Engine) -> list[Candidate]:
+    with session_factory(engine)() as session:
+        return list(session.scalars(select(Candidate).order_by(Candidate.id)))
+
+
+def test_nearby_sightings_attach_and_count(engine: Engine) -> None:
+    outcomes = record(
+        engine,
+        make_observation("a", minutes=0, score=0.5),
+        make_observation("b", north_m=12, minutes=30, score=0.9),
+        make_observation("c", east_m=-8, minutes=60, score=0.7),
+    )
+    assert [outcome.action for outcome in outcomes] == ["opened", "attached", "attached"]
+    assert len({outcome.candidate_id for outcome in outcomes}) == 1
+    (candidate,) = candidates(engine)
+    assert candidate.sightings_count == 3
+    assert candidate.score == 0.9
+    assert candidate.first_seen == T0
+    assert candidate.last_seen == T0 + timedelta(minutes=60)
+    assert (candidate.violation_type, candidate.event_code, candidate.status) == ("street_occupation", "0501", "open")
+    with session_factory(engine)() as session:
+        sightings = session.scalars(select(Sighting).order_by(Sighting.id)).all()
+    assert [s.candidate_id for s in sightings] == [candidate.id] * 3
+    assert {s.status for s in sightings} == {"candidate"}
+
+
+@pytest.mark.parametrize(
+    ("violation_type", "distance_m", "attaches"),
+    [
+        ("street_occupation", 45.0, True),  # default radius 50 m
+        ("street_occupation", 55.0, False),
+        ("illegal_construction", 15.0, True),  # configured 20 m
+        ("illegal_construction", 25.0, False),
+        ("illegal_advertising", 95.0, True),  # configured 100 m
+        ("illegal_advertising", 105.0, False),
+    ],
+)
+def test_radius_per_violation_type(engine: Engine, violation_type: str, distance_m: float, attaches: bool) -> None:
+    settings = DedupSettings(radius_m={"illegal_construction": 20.0, "illegal_advertising": 100.0})
+    recorder = Recorder(settings)
+    first = make_observation("a", violation_type=violation_type)
+    second = make_observation("b", east_m=distance_m, minutes=5, violation_type=violation_type)
+    outcomes = record(engine, first, second, recorder=recorder)
+    assert outcomes[1].action == ("attached" if attaches else "opened")
+    assert len(candidates(engine)) == (1 if attaches else 2)
+
+
+def test_types_never_mix(engine: Engine) -> None:
+    record(
+        engine,
+        make_observation("a", violation_type="street_occupation"),
+        make_observation("b", minutes=1, violation_type="illegal_advertising"),
+    )
+    assert sorted(c.violation_type for c in candidates(engine)) == ["illegal_advertising", "street_occupation"]
+
+
+@pytest.mark.parametrize(
+    ("window_hours", "gap_hours", "attaches"), [(24, 23.5, True), (24, 24.5, False), (2, 1.5, True), (2, 3, False)]
+)
+def test_time_window_from_last_seen(engine: Engine, window_hours: float, gap_hours: float, attaches: bool) -> None:
+    recorder = Recorder(DedupSettings(window=timedelta(hours=window_hours)))
+    outcomes = record(
+        engine,
+        make_observation("a", minutes=0, duration_minutes=30),
+        make_observation("b", north_m=5, minutes=30 + gap_hours * 60),
+        recorder=recorder,
+    )
+    assert outcomes[1].action == ("attached" if attaches else "opened")
+
+
+def test_an_older_sighting_arriving_late_attaches_within_the_window(engine: Engine) -> None:
+    outcomes = record(engine, make_observation("late", minutes=600), make_observation("early", north_m=3, minutes=0))
+    assert outcomes[1].action == "attached"
+    (candidate,) = candidates(engine)
+    assert (candidate.first_seen, candidate.last_seen) == (T0, T0 + timedelta(minutes=600))
+
+
+def _make_case(engine: Engine, candidate_id: int, stage: str, status: str = "confirmed") -> None:
+    with session_factory(engine)() as session:
+        candidate = session.get(Candidate, candidate_id)
+        assert candidate is not None
+        candidate.status = status
+        session.add(
+            Case(
+                candidate_id=candidate_id,
+                event_code=candidate.event_code,
+                violation_type=candidate.violation_type,
+                lat=candidate.lat,
+                lon=candidate.lon,
+                stage=stage,
+            )
+        )
+        session.commit()
+
+
+@pytest.mark.parametrize(("stage", "attaches"), [("dispatched", True), ("accepted", True), ("closed", False)])
+def test_open_case_takes_sightings_beyond_the_window(engine: Engine, stage: str, attaches: bool) -> None:
+    (first,) = record(engine, make_observation("a"))
+    assert first.candidate_id is not None
+    _make_case(engine, first.candidate_id, stage)
+    ten_days = 10 * 24 * 60
+    (later,) = record(engine, make_observation("b", east_m=10, minutes=ten_days))
+    assert later.action == ("attached" if attaches else "opened")
+    assert (later.candidate_id == first.candidate_id) is attaches
+
+
+@pytest.mark.parametrize("status", ["rejected", "merged", "closed"])
+def test_candidates_out_of_the_queue_take_nothing(engine: Engine, status: str) -> None:
+    (first,) = record(engine, make_observation("a"))
+    with session_factory(engine)() as session:
+        candidate = session.get(Candidate, first.candidate_id)
+        assert candidate is not None
+        candidate.status = status
+        session.commit()
+    (later,) = record(engine, make_observation("b", east_m=3, minutes=5))
+    assert later.action == "opened"
+
+
+def test_recording_twice_changes_nothing(engine: Engine) -> None:
+    observation = make_observation("track-7")
+    (first,) = record(engine, observation)
+    (again,) = record(engine, observation)
+    assert again == Recorded(first.sighting_id, "duplicate", first.candidate_id, None)
+    (candidate,) = candidates(engine)
+    assert candidate.sightings_count == 1
+    with session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(Sighting)) == 1
+
+
+def test_a_repeat_within_one_batch_is_a_duplicate(engine: Engine) -> None:
+    observation = make_observation("track-7")
+    with session_factory(engine)() as session:
+        outcomes = Recorder().record_many(session, [Recording(observation, accept()), Recording(observation, accept())])
+        session.commit()
+    assert [o.action for o in outcomes] == ["opened", "duplicate"]
+    assert outcomes[0].sighting_id == outcomes[1].sighting_id
+    assert candidates(engine)[0].sightings_count == 1
+
+
+def test_two_objects_in_one_frame_are_two_candidates(engine: Engine) -> None:
+    # Two stalls 4 m apart in the same frames of one patrol video: seen together, so two objects.
+    left = make_observation("1", minutes=0, duration_minutes=2)
+    right = make_observation("2", east_m=4, minutes=1, duration_minutes=2)
+    outcomes = record(engine, left, right)
+    assert [o.action for o in outcomes] == ["opened", "opened"]
+    # The next pass sees each again, apart in time: each attaches to its own candidate, the nearest.
+    later = record(
+        engine,
+        make_observation("3", east_m=0.5, minutes=60),
+        make_observation("4", east_m=4.5, minutes=61, source="patrol-1"),
+    )
+    assert [o.candidate_id for o in later] == [outcomes[0].candidate_id, outcomes[1].candidate_id]
+
+
+def test_two_objects_in_one_frame_inside_one_batch(engine: Engine) -> None:
+    with session_factory(engine)() as session:
+        outcomes = Recorder().record_many(
+            session,
+            [Recording(make_observation("1"), accept()), Recording(make_observation("2", east_m=4), accept())],
+        )
+        session.commit()
+    assert [o.action for o in outcomes] == ["opened", "opened"]
+
+
+def test_another_source_at_the_same_moment_attaches(engine: Engine) -> None:
+    # Two cameras looking at one stall at once see one object.
+    outcomes = record(engine, make_observation("1", source="cam-1"), make_observation("1", east_m=3, source="cam-2"))
+    assert [o.action for o in outcomes] == ["opened", "attached"]
+
+
+def test_dropped_sightings_keep_their_reason(engine: Engine) -> None:
+    (dropped,) = record(engine, make_observation("a"), verdict=reject("permit 12 covers it"))
+    (unlocated,) = record(engine, make_observation("b", located=False))
+    assert dropped.action == unlocated.action == "dropped"
+    assert dropped.drop_reason == "permit 12 covers it"
+    assert unlocated.drop_reason == NOT_LOCATED
+    assert candidates(engine) == []
+    with session_factory(engine)() as session:
+        rows = session.scalars(select(Sighting).order_by(Sighting.id)).all()
+    assert [(r.status, r.drop_reason, r.candidate_id) for r in rows] == [
+        ("dropped", "permit 12 covers it", None),
+        ("dropped", NOT_LOCATED, None),
+    ]
+
+
+def test_position_is_the_accuracy_weighted_mean(engine: Engine) -> None:
+    record(
+        engine,
+        make_observation("a", north_m=0, accuracy_m=5.0),
+        make_observation("b", north_m=30, accuracy_m=10.0, minutes=1),
+    )
+    (candidate,) = candidates(engine)
+    # Weights 1/25 and 1/100: the mean lies 30 * (1/100) / (1/25 + 1/100) = 6 m north of the first.
+    expected = place(north_m=6.0)
+    assert metres_between(candidate.lat, candidate.lon, *expected) < 0.01
+    assert candidate.accuracy_m == pytest.approx((1 / 25 + 1 / 100) ** -0.5)
+
+
+def test_evidence_is_kept_with_the_candidate(engine: Engine) -> None:
+    frame = EvidenceRecord("frame", "2026/05/01/a.jpg", hashlib.sha256(b"a").hexdigest(), T0)
+    crop = EvidenceRecord("crop", "2026/05/01/a-crop.jpg", hashlib.sha256(b"b").hexdigest(), T0)
+    with session_factory(engine)() as session:
+        outcome = Recorder().record(session, make_observation("a"), accept(), evidence=[frame, crop])
+        dropped = Recorder().record(session, make_observation("b"), reject(), evidence=[frame])
+        session.commit()
+        rows = session.scalars(select(Evidence).order_by(Evidence.id)).all()
+    assert dropped.candidate_id is None
+    assert [(r.kind, r.path, r.candidate_id, r.sighting_id) for r in rows] == [
+        ("frame", frame.path, outcome.candidate_id, outcome.sighting_id),
+        ("crop", crop.path, outcome.candidate_id, outcome.sighting_id),
+    ]
+
+
+def test_camera_key_is_resolved(engine: Engine) -> None:
+    with session_factory(engine)() as session:
+        session.add(Camera(key="cam-012", kind="fixed"))
+        session.commit()
+        camera_id = session.scalar(select(Camera.id))
+    observation = make_observation("a")
+    known = Observation(**{**observation.__dict__, "camera_key": "cam-012"})
+    unknown = Observation(**{**observation.__dict__, "track_key": "b", "camera_key": "cam-999"})
+    record(engine, known, unknown)
+    with session_factory(engine)() as session:
+        assert session.scalars(select(Sighting.camera_id).order_by(Sighting.id)).all() == [camera_id, None]
+        assert session.scalar(select(Candidate.camera_id)) == camera_id
+
+
+def _scenario(seed: int) -> list[Observation]:
+    rng = random.Random(seed)
+    made = []
+    for index in range(120):
+        spot = rng.randrange(12)
+        made.append(
+            make_observation(
+                f"k{index % 100}",  # some keys repeat: duplicates
+                north_m=(spot // 4) * 70 + rng.gauss(0, 12),
+                east_m=(spot % 4) * 70 + rng.gauss(0, 12),
+                minutes=rng.choice([0, 0, 1, 30, 60, 2000]),
+                source=rng.choice(["patrol-1", "patrol-2"]),
+                violation_type=rng.choice(["street_occupation", "illegal_advertising"]),
+                accuracy_m=rng.choice([None, 3.0, 8.0]),
+                score=rng.random(),
+            )
+        )
+    return made
+
+
+def _state(session: Session) -> tuple[list[tuple], list[tuple]]:
+    found = session.execute(
+        select(
+            Candidate.violation_type,
+            func.round(Candidate.lat, 9),
+            func.round(Candidate.lon, 9),
+            Candidate.sightings_count,
+            Candidate.score,
+        ).order_by(Candidate.id)
+    ).all()
+    links = session.execute(select(Sighting.track_key, Sighting.source, Sighting.candidate_id).order_by(Sighting.id))
+    return [tuple(row) for row in found], [tuple(row) for row in links]
+
+
+def test_record_many_equals_recording_one_by_one(tmp_path: Path) -> None:
+    observations = _scenario(3)
+    recordings = [Recording(o, accept(_type_of(o))) for o in observations]
+    with created_engine("sqlite", tmp_path) as one_by_one, created_engine("sqlite", tmp_path) as batched:
+        with session_factory(one_by_one)() as session:
+            recorder = Recorder()
+            singles = [recorder.record(session, r.observation, r.verdict) for r in recordings]
+            session.commit()
+            expected = _state(session)
+        with session_factory(batched)() as session:
+            recorder = Recorder()
+            many = recorder.record_many(session, recordings[:50]) + recorder.record_many(session, recordings[50:])
+            session.commit()
+            assert _state(session) == expected
+    assert many == singles
+    assert {o.action for o in singles} == {"opened", "attached", "duplicate"}
