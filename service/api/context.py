@@ -20,6 +20,8 @@ from service.references import ReferenceStore
 if TYPE_CHECKING:
     import httpx
 
+    from service.violations.ingest import Ingest, LineProblem
+
 
 @dataclass(frozen=True)
 class AppContext:
@@ -35,6 +37,7 @@ class AppContext:
         signer: Signs and checks login cookies and CSRF tokens.
         clock: Current aware UTC time (injected so tests can move it).
         login_throttle: Failed-login counts (per process).
+        make_ingest: Builds the ingest job of one request, given where to report line problems.
         http_client: Outbound HTTP client (posting), or ``None``.
     """
 
@@ -47,6 +50,7 @@ class AppContext:
     signer: SessionSigner
     clock: Callable[[], datetime]
     login_throttle: LoginThrottle
+    make_ingest: Callable[[Callable[[LineProblem], None]], Ingest]
     http_client: httpx.Client | None = None
 
     @property

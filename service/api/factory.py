@@ -18,7 +18,21 @@ from sqlalchemy import Engine
 from service.api.context import AppContext
 from service.api.errors import install_error_handlers
 from service.api.middleware import BodyLimitMiddleware, InternalErrorMiddleware, SecurityHeadersMiddleware
-from service.api.routes import auth, cameras, candidates, cases, docs, evidence, health, pages, review, uploads, users
+from service.api.routes import (
+    auth,
+    cameras,
+    candidates,
+    cases,
+    docs,
+    evidence,
+    health,
+    ingest,
+    pages,
+    review,
+    uploads,
+    users,
+)
+from service.api.routes.ingest import IngestFactory, default_ingest
 from service.api.security import SessionSigner
 from service.api.settings import ApiSettings
 from service.api.throttle import LoginThrottle
@@ -43,6 +57,7 @@ def create_app(
     data_root: Path | None = None,
     http_client: httpx.Client | None = None,
     clock: Callable[[], datetime] = utcnow,
+    make_ingest: IngestFactory | None = None,
     extra_routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
     """Build the HTTP service.
@@ -55,6 +70,8 @@ def create_app(
             ``evidence_root`` by default.
         http_client: Outbound HTTP client for posting, kept on the context for routes that need it.
         clock: Current aware UTC time; tests move it to expire logins and claims.
+        make_ingest: Builds the ingest job for ``POST /api/ingest`` from a line-problem callback (rules and
+            de-duplication settings live in it); default: the taxonomy's classes, 50 m / 24 h.
         extra_routers: More routers to include after the API and pages (e.g. a test's own).
 
     Returns:
@@ -71,6 +88,7 @@ def create_app(
         signer=SessionSigner(settings.session_secret, settings.session_max_age_s),
         clock=clock,
         login_throttle=LoginThrottle(max_failures=settings.login_max_failures, window_s=settings.login_window_s),
+        make_ingest=make_ingest or default_ingest(),
         http_client=http_client,
     )
     app = FastAPI(
@@ -101,6 +119,7 @@ def _api_routers() -> list[APIRouter]:
         cases.router,
         evidence.router,
         uploads.router,
+        ingest.router,
     ]
 
 
