@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import PurePosixPath, PureWindowsPath
 from urllib.parse import quote
 
 from sqlalchemy.orm import Session
@@ -18,14 +19,15 @@ EVIDENCE_URL = "/api/evidence/"
 
 
 def evidence_public(evidence: Evidence) -> EvidencePublic:
-    """An evidence row with the URL that serves its file."""
+    """An evidence row with the URL that serves its file (``None`` for a path outside the evidence folder)."""
+    outside = PurePosixPath(evidence.path).is_absolute() or PureWindowsPath(evidence.path).is_absolute()
     return EvidencePublic(
         id=evidence.id,
         kind=evidence.kind,
         path=evidence.path,
         sha256=evidence.sha256,
         taken_at=evidence.taken_at,
-        url=EVIDENCE_URL + quote(evidence.path.lstrip("/")),
+        url=None if outside else EVIDENCE_URL + quote(evidence.path),
     )
 
 

@@ -10,14 +10,15 @@ from service.api.schemas.common import PublicModel, UTCTime
 
 
 class EvidencePublic(PublicModel):
-    """One evidence file; ``url`` serves it (``/api/evidence/<path>``)."""
+    """One evidence file; ``url`` serves it (``/api/evidence/<path>``), ``null`` when it lies outside the evidence
+    folder (images of external detections ingested from the command line keep their own path)."""
 
     id: int
     kind: str
     path: str
     sha256: str
     taken_at: UTCTime
-    url: str
+    url: str | None
 
 
 class ReviewActionPublic(PublicModel):

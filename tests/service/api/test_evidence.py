@@ -103,3 +103,12 @@ def test_reviewers_reach_evidence_from_a_candidate(files: Harness) -> None:
     client: TestClient = files.login("ana")
     url = client.get(f"/api/candidates/{candidate.id}").json()["evidence"][0]["url"]
     assert client.get(url).content == b"\xff\xd8\xff evidence"
+
+
+def test_evidence_outside_the_folder_has_no_url(files: Harness) -> None:
+    with files.session() as session:
+        [candidate] = make_candidates(session, 1)
+        add_sighting(session, candidate, track_key="t", frame_path="/srv/city-ai/frames/4711.jpg")
+        session.commit()
+    [evidence] = files.login("ana").get(f"/api/candidates/{candidate.id}").json()["evidence"]
+    assert evidence["path"] == "/srv/city-ai/frames/4711.jpg" and evidence["url"] is None
