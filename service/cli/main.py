@@ -14,8 +14,24 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    # Each command module adds itself to ``app``; imports stay light (heavy runtimes load lazily).
-    from service.cli import compare, data, detect, model, synth  # noqa: F401
+    # Each command module adds itself to ``app`` on import, or through its ``register(app)``; imports stay light
+    # (heavy runtimes load lazily inside the commands).
+    from service.cli import (  # noqa: F401  (the ones not named below register themselves on import)
+        cameras,
+        compare,
+        data,
+        detect,
+        model,
+        post,
+        references,
+        review,
+        serve,
+        synth,
+        users,
+    )
+
+    for module in (post, review, serve, users):
+        module.register(app)
 
 
 _register()
