@@ -22,6 +22,7 @@ def _register() -> None:
         data,
         detect,
         model,
+        pipeline_eval,
         post,
         references,
         review,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from service.evidence import EvidenceStore, save_sighting_evidence
+from service.pipeline.baseline import Baseline
 from service.pipeline.locate import Locator
 from service.rules import RuleBook
 from service.violations.observation import Observation
@@ -61,7 +62,7 @@ class RecordCounts:
         self.sightings += 1
         if outcome.action == DROPPED:
             self.dropped += 1
-            reason = (outcome.drop_reason or "").split(":")[0]
+            reason = outcome.drop_reason or ""
             self.drop_reasons[reason] = self.drop_reasons.get(reason, 0) + 1
         elif outcome.action == DUPLICATE:
             self.duplicates += 1
@@ -87,6 +88,7 @@ class SightingRecorder:
         evidence: EvidenceStore | None,
         locator: Locator | None,
         context: SourceContext,
+        baseline: Baseline | None = None,
     ) -> None:
         self.sessions = sessions
         self.rules = rules
@@ -94,6 +96,7 @@ class SightingRecorder:
         self.evidence = evidence
         self.locator = locator
         self.context = context
+        self.baseline = baseline
         self.counts = RecordCounts()
 
     def handle(self, sighting: Sighting) -> Recorded:
@@ -116,6 +119,9 @@ class SightingRecorder:
             box=(box[0], box[1], box[2], box[3]),
         )
         verdict = self.rules.judge(observation)
+        not_new = self.baseline.explains(sighting) if self.baseline is not None and verdict.accepted else None
+        if not_new is not None:
+            verdict = replace(verdict, accepted=False, reason=not_new)
         records: list[EvidenceRecord] = []
         if verdict.accepted and location is not None and self.evidence is not None:
             stored = save_sighting_evidence(self.evidence, sighting, camera_name=context.camera_name, location=location)
