@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from factories.database import created_engine
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from service.db import session_factory
 from service.db.models import Candidate, Evidence, Sighting
@@ -83,7 +83,7 @@ def frames(seconds: float, fps: float = 2.0, fail_at: float | None = None) -> It
         yield Frame(image=image, source_id="street.mp4", index=index, timestamp=t)
 
 
-def scan(engine, evidence: Path, source: Iterator[Frame]) -> SightingRecorder:  # type: ignore[no-untyped-def]
+def scan(engine: Engine, evidence: Path, source: Iterator[Frame]) -> SightingRecorder:
     detector = ScheduledDetector(STREET)
     reference = next(frames(1.0))
     sink = SightingRecorder(
