@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
+from service.api import pages
 from service.api.context import AppContext
 from service.api.errors import install_error_handlers
 from service.api.middleware import BodyLimitMiddleware, InternalErrorMiddleware, SecurityHeadersMiddleware
@@ -27,7 +28,6 @@ from service.api.routes import (
     evidence,
     health,
     ingest,
-    pages,
     review,
     uploads,
     users,
