@@ -29,6 +29,7 @@ def _register() -> None:
         serve,
         synth,
         users,
+        watch,
     )
 
     for module in (post, review, serve, users):
