@@ -1,24 +1,28 @@
-"""The working state of one ``Recorder.record_many`` call: what it decided, written to the database at the end.
+"""The working state of one ``Recorder.record_many`` call: de-duplication in memory, written at the end.
 
-New candidates are inserted at once (their id is needed); sightings, evidence and changes to existing candidates
-wait for :meth:`RecordingBatch.write`, so a batch of hundreds costs a few statements more than its searches.
-Until then the batch answers for them: candidates it changed are read from here rather than from the database,
-the search box is widened by how far any of them has moved, and "seen together from the same source" also
-looks at the batch's own sightings.
+The batch starts from the database: every attachable candidate inside any of its observations' search boxes,
+and when those candidates were seen by the batch's sources. From there it decides in memory, observation by
+observation and in order, exactly as recording them one by one would: candidates it opens get a provisional
+(negative) id, candidates it attaches to change here. :meth:`RecordingBatch.write` then stores new candidates,
+changed candidates, sightings and evidence with one statement each.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from service.violations import queries
-from service.violations.dedup import NearbyCandidate, SearchBox
+from service.violations.dedup import NearbyCandidate, SearchBox, Span
 from service.violations.observation import Observation
 from service.violations.records import DROPPED, DUPLICATE, EvidenceRecord, Recorded
+
+# Cell side of the in-memory candidate grid, degrees (about 110 m north-south): a 50 m box spans 2 x 2 cells.
+GRID_DEGREES = 0.001
 
 
 @dataclass(frozen=True)
@@ -28,24 +32,45 @@ class _Repeat:
     row: int
 
 
-class RecordingBatch:
-    """Sightings and candidate changes of one batch, in recording order."""
+@dataclass(frozen=True)
+class _Opened:
+    """What a candidate opened by the batch needs besides its changing state."""
 
-    def __init__(self, existing: dict[tuple[str, str], queries.StoredSighting]) -> None:
+    event_code: str
+    class_name: str
+    camera_id: int | None
+
+
+Cell = tuple[str, int, int]
+
+
+class RecordingBatch:
+    """Candidates near a batch, and the sightings recorded against them, until written."""
+
+    def __init__(
+        self,
+        existing: dict[tuple[str, str], queries.StoredSighting],
+        candidates: Iterable[NearbyCandidate],
+        spans: dict[int, list[Span]],
+    ) -> None:
         """Args:
         existing: Sightings already stored for the batch's keys (their recordings are duplicates).
+        candidates: Attachable candidates inside the batch's search boxes, as stored.
+        spans: When the batch's sources saw those candidates, around the batch's time range.
         """
         self.existing = existing
+        self.spans = spans
+        self.state: dict[int, NearbyCandidate] = {}
+        self.grid: dict[Cell, set[int]] = {}
+        for candidate in candidates:
+            self._place(candidate)
+        self.changed: set[int] = set()
+        self.opened: dict[int, _Opened] = {}
         self.rows: list[dict[str, Any]] = []
         self.actions: list[str] = []
         self.evidence: list[tuple[EvidenceRecord, ...]] = []
         self.outcomes: list[Recorded | _Repeat | int] = []
         self.row_of_key: dict[tuple[str, str], int] = {}
-        self.spans: dict[int, list[tuple[str, datetime, datetime]]] = {}
-        self.changed: dict[int, NearbyCandidate] = {}
-        self.stored_position: dict[int, tuple[float, float]] = {}
-        self.drift_lat = 0.0
-        self.drift_lon = 0.0
 
     def is_duplicate(self, observation: Observation) -> bool:
         """Whether the observation was recorded before or earlier in this batch (then its outcome is noted)."""
@@ -59,23 +84,30 @@ class RecordingBatch:
             return True
         return False
 
-    def search_box(self, box: SearchBox) -> SearchBox:
-        """``box`` widened so the database query also finds candidates this batch moved into it."""
-        if not self.changed:
-            return box
-        return box.widened(self.drift_lat, self.drift_lon)
+    def nearby(self, violation_type: str, box: SearchBox, observation: Observation) -> list[NearbyCandidate]:
+        """Candidates of ``violation_type`` in ``box`` now, minus those seen together with ``observation``."""
+        rows = range(math.floor(box.south / GRID_DEGREES), math.floor(box.north / GRID_DEGREES) + 1)
+        columns = range(math.floor(box.west / GRID_DEGREES), math.floor(box.east / GRID_DEGREES) + 1)
+        found = []
+        for row in rows:
+            for column in columns:
+                for candidate_id in self.grid.get((violation_type, row, column), ()):
+                    if not any(span.overlaps(observation) for span in self.spans.get(candidate_id, ())):
+                        found.append(self.state[candidate_id])
+        return found
 
-    def current(self, found: list[NearbyCandidate], observation: Observation) -> list[NearbyCandidate]:
-        """The found candidates as this batch left them, minus those seen together with ``observation``."""
-        latest = (self.changed.get(candidate.id, candidate) for candidate in found)
-        return [candidate for candidate in latest if not self._seen_together(candidate.id, observation)]
+    def open(self, candidate: NearbyCandidate, *, event_code: str, class_name: str, camera_id: int | None) -> int:
+        """Open a candidate (``candidate.id`` is ignored); its provisional id."""
+        provisional = -1 - len(self.opened)
+        self.opened[provisional] = _Opened(event_code, class_name, camera_id)
+        self._place(NearbyCandidate(**{**candidate.__dict__, "id": provisional}))
+        return provisional
 
-    def attached(self, before: NearbyCandidate, after: NearbyCandidate) -> None:
-        """Note a candidate's new state; the database gets it in :meth:`write`."""
-        stored = self.stored_position.setdefault(before.id, (before.lat, before.lon))
-        self.changed[after.id] = after
-        self.drift_lat = max(self.drift_lat, abs(after.lat - stored[0]))
-        self.drift_lon = max(self.drift_lon, abs(after.lon - stored[1]))
+    def attach(self, after: NearbyCandidate) -> None:
+        """Replace a candidate's state by ``after`` (its id unchanged)."""
+        self._unplace(after.id)
+        self._place(after)
+        self.changed.add(after.id)
 
     def add(
         self,
@@ -93,13 +125,16 @@ class RecordingBatch:
         candidate_id = row["candidate_id"]
         self.evidence.append(evidence if candidate_id is not None else ())
         if candidate_id is not None:
-            self.spans.setdefault(candidate_id, []).append(
-                (observation.source, observation.first_seen, observation.last_seen)
-            )
+            span = Span(observation.source, observation.first_seen, observation.last_seen)
+            self.spans.setdefault(candidate_id, []).append(span)
 
     def write(self, session: Session) -> list[Recorded]:
-        """Write candidate changes, sightings and evidence; one outcome per recording, in order."""
-        queries.update_candidates(session, candidates=list(self.changed.values()))
+        """Store new and changed candidates, sightings and evidence; one outcome per recording, in order."""
+        new_ids = queries.insert_candidates(session, rows=[self._candidate_row(i) for i in self.opened])
+        real = dict(zip(self.opened, new_ids, strict=True))
+        queries.update_candidates(session, candidates=[self.state[i] for i in self.changed if i not in real])
+        for row in self.rows:
+            row["candidate_id"] = real.get(row["candidate_id"], row["candidate_id"])
         ids = queries.insert_sightings(session, rows=self.rows)
         queries.insert_evidence(
             session,
@@ -120,8 +155,33 @@ class RecordingBatch:
             results.append(Recorded(ids[index], action, row["candidate_id"], row["drop_reason"]))
         return results
 
-    def _seen_together(self, candidate_id: int, observation: Observation) -> bool:
-        return any(
-            source == observation.source and first <= observation.last_seen and last >= observation.first_seen
-            for source, first, last in self.spans.get(candidate_id, ())
+    def _candidate_row(self, provisional: int) -> dict[str, Any]:
+        candidate, opened = self.state[provisional], self.opened[provisional]
+        return {
+            "violation_type": candidate.violation_type,
+            "event_code": opened.event_code,
+            "class_name": opened.class_name,
+            "status": "open",
+            "lat": candidate.lat,
+            "lon": candidate.lon,
+            "accuracy_m": candidate.accuracy_m,
+            "camera_id": opened.camera_id,
+            "first_seen": candidate.first_seen,
+            "last_seen": candidate.last_seen,
+            "sightings_count": candidate.sightings_count,
+            "score": candidate.score,
+        }
+
+    def _cell(self, candidate: NearbyCandidate) -> Cell:
+        return (
+            candidate.violation_type,
+            math.floor(candidate.lat / GRID_DEGREES),
+            math.floor(candidate.lon / GRID_DEGREES),
         )
+
+    def _place(self, candidate: NearbyCandidate) -> None:
+        self.state[candidate.id] = candidate
+        self.grid.setdefault(self._cell(candidate), set()).add(candidate.id)
+
+    def _unplace(self, candidate_id: int) -> None:
+        self.grid[self._cell(self.state[candidate_id])].discard(candidate_id)

@@ -110,11 +110,29 @@ def lock_key(name: str) -> int:
 
 
 @dataclass(frozen=True)
+class Span:
+    """When one source saw a candidate (a sighting's first and last time)."""
+
+    source: str
+    first_seen: datetime
+    last_seen: datetime
+
+    def overlaps(self, observation: Observation) -> bool:
+        """Whether ``observation`` comes from the same source and was seen during this span."""
+        return (
+            self.source == observation.source
+            and self.first_seen <= observation.last_seen
+            and self.last_seen >= observation.first_seen
+        )
+
+
+@dataclass(frozen=True)
 class NearbyCandidate:
-    """A candidate inside the search box that may take the sighting (no simultaneous sighting from its source).
+    """A candidate near a sighting, as a recording sees it (and changes it, by :func:`attach`).
 
     Attributes:
-        id: Candidate id.
+        id: Candidate id (negative for one opened by the batch and not yet written).
+        violation_type: Its violation type.
         lat: Latitude of its refined position.
         lon: Longitude of its refined position.
         accuracy_m: Uncertainty of that position (``None``: not known).
@@ -126,6 +144,7 @@ class NearbyCandidate:
     """
 
     id: int
+    violation_type: str
     lat: float
     lon: float
     accuracy_m: float | None

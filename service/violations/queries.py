@@ -1,26 +1,28 @@
 """Data access for sightings, candidates and their evidence: every query of the violations area, keyword-only.
 
-The recording path uses Core statements on the tables (one round trip each, no unit-of-work bookkeeping): it
-runs once per sighting, thousands of times a second during an ingest. Nothing here commits; the caller's session
-owns the transaction.
+The recording path works a batch at a time with statements built once (building and cache-keying a statement
+per call cost more than running it): one search for the candidates near all of a batch's observations, one
+insert or update per table for what it decided. Nothing here commits; the caller's session owns the transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
+    Boolean,
     Select,
     Table,
     and_,
     bindparam,
+    column,
     exists,
     func,
     insert,
-    literal_column,
     or_,
     select,
     text,
@@ -32,7 +34,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from service.db.models.cameras import Camera
 from service.db.models.cases import Case
 from service.db.models.violations import Candidate, Evidence, Sighting
-from service.violations.dedup import NearbyCandidate, SearchBox
+from service.violations.dedup import NearbyCandidate, SearchBox, Span
 from service.violations.observation import Observation
 from service.violations.records import CandidateSummary, EvidenceRecord
 
@@ -49,13 +51,21 @@ ATTACHABLE_STATUSES = ("open", "confirmed")
 # Bound on the number of ids in one IN (...) list (SQLite allows 32 766 variables).
 ID_CHUNK = 900
 
-# The recording path's statements are built once: building and cache-keying a statement per call cost more
-# than running it.
 _LOCK = text("SELECT pg_advisory_xact_lock(key) FROM unnest(CAST(:keys AS bigint[])) AS key")
 # SQLite: a write that changes nothing still takes the database's write lock, held to the end of the transaction.
 _TAKE_WRITE_LOCK = update(SIGHTINGS).where(SIGHTINGS.c.id == -1).values(status=SIGHTINGS.c.status)
-_INSERT_SIGHTINGS = insert(SIGHTINGS).returning(SIGHTINGS.c.id, sort_by_parameter_order=True)
-_INSERT_CANDIDATE = insert(CANDIDATES).returning(CANDIDATES.c.id)
+# Inserting many rows and getting their ids: RETURNING in parameter order, except on PostgreSQL, where taking the
+# ids from the sequence first and inserting with a plain executemany is about three times faster (psycopg would
+# otherwise parse one huge multi-row INSERT per batch).
+_INSERT_RETURNING = {
+    table.name: insert(table).returning(table.c.id, sort_by_parameter_order=True) for table in (SIGHTINGS, CANDIDATES)
+}
+_INSERT_PLAIN = {table.name: insert(table) for table in (SIGHTINGS, CANDIDATES)}
+SEQUENCE_FROM_ROWS = 20  # below this, one INSERT ... RETURNING round trip is cheaper
+_NEXT_IDS = {
+    table.name: text(f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, :n)")
+    for table in (SIGHTINGS, CANDIDATES)
+}
 _UPDATE_CANDIDATE = (
     update(CANDIDATES)
     .where(CANDIDATES.c.id == bindparam("candidate_id"))
@@ -69,41 +79,66 @@ _UPDATE_CANDIDATE = (
         score=bindparam("new_score"),
     )
 )
+# Boxes per search statement (SQLite binds one JSON text; the bound keeps each statement's work moderate).
+BOX_CHUNK = 500
+
+# Attachable candidates inside any of the boxes given as a JSON array of {"t", "s", "n", "w", "e"} (violation
+# type, south, north, west, east): one statement for a whole batch, the boxes joined as a table so each one is
+# an index range scan on ix_candidates_type_status_lat_lon. SQLite: CROSS JOIN keeps the boxes the outer loop.
+# The plans are checked in tests/service/violations/test_query_plans.py.
+_CASE_OPEN = (
+    "EXISTS (SELECT 1 FROM cases AS k WHERE k.candidate_id = c.id AND k.stage NOT IN "
+    f"({', '.join(repr(stage) for stage in ENDED_CASE_STAGES)}))"
+)
+_ATTACHABLE = f"c.status IN ({', '.join(repr(status) for status in ATTACHABLE_STATUSES)})"
+_NEAR_COLUMNS = (
+    "c.id, c.violation_type, c.lat, c.lon, c.accuracy_m, c.first_seen, c.last_seen, c.sightings_count, c.score, "
+    f"{_CASE_OPEN} AS case_open"
+)
+NEAR_SQL = {
+    "sqlite": f"""
+        SELECT {_NEAR_COLUMNS} FROM json_each(:boxes) AS b CROSS JOIN candidates AS c
+        WHERE c.violation_type = json_extract(b.value, '$.t') AND {_ATTACHABLE}
+          AND c.lat BETWEEN json_extract(b.value, '$.s') AND json_extract(b.value, '$.n')
+          AND c.lon BETWEEN json_extract(b.value, '$.w') AND json_extract(b.value, '$.e')
+          AND (c.status = 'open' OR {_CASE_OPEN})""",
+    # LATERAL ... OFFSET 0 keeps each box an index scan (unfenced, the planner hash-joins on the type alone).
+    "postgresql": f"""
+        SELECT near.* FROM json_to_recordset(CAST(:boxes AS json)) AS b(t text, s float8, n float8, w float8, e float8)
+        CROSS JOIN LATERAL (
+            SELECT {_NEAR_COLUMNS} FROM candidates AS c
+            WHERE c.violation_type = b.t AND {_ATTACHABLE}
+              AND c.lat BETWEEN b.s AND b.n AND c.lon BETWEEN b.w AND b.e
+              AND (c.status = 'open' OR {_CASE_OPEN})
+            OFFSET 0
+        ) AS near""",
+}
+_NEAR_TYPES = (
+    CANDIDATES.c.id,
+    CANDIDATES.c.violation_type,
+    CANDIDATES.c.lat,
+    CANDIDATES.c.lon,
+    CANDIDATES.c.accuracy_m,
+    CANDIDATES.c.first_seen,
+    CANDIDATES.c.last_seen,
+    CANDIDATES.c.sightings_count,
+    CANDIDATES.c.score,
+    column("case_open", Boolean),
+)
+_NEAR = {name: text(sql).columns(*_NEAR_TYPES) for name, sql in NEAR_SQL.items()}
 
 
-def _nearby_statement() -> Select[Any]:
+def _near_one_box(box: SearchBox, violation_type: str) -> Select[Any]:
+    """The same search for one box in portable SQL (databases other than SQLite and PostgreSQL)."""
     candidate = CANDIDATES.c
-    # Constant lists as SQL literals: an expanding IN parameter is re-rendered on every execution.
-    ended: list[ColumnElement[str]] = [literal_column(f"'{stage}'") for stage in ENDED_CASE_STAGES]
-    attachable: list[ColumnElement[str]] = [literal_column(f"'{status}'") for status in ATTACHABLE_STATUSES]
-    case_open = exists().where(CASES.c.candidate_id == candidate.id, CASES.c.stage.not_in(ended))
-    simultaneous = exists().where(
-        SIGHTINGS.c.candidate_id == candidate.id,
-        SIGHTINGS.c.source == bindparam("source"),
-        SIGHTINGS.c.first_seen <= bindparam("last_seen", type_=SIGHTINGS.c.first_seen.type),
-        SIGHTINGS.c.last_seen >= bindparam("first_seen", type_=SIGHTINGS.c.last_seen.type),
-    )
-    return select(
-        candidate.id,
-        candidate.lat,
-        candidate.lon,
-        candidate.accuracy_m,
-        candidate.first_seen,
-        candidate.last_seen,
-        candidate.sightings_count,
-        candidate.score,
-        case_open.label("case_open"),
-    ).where(
-        candidate.violation_type == bindparam("violation_type"),
-        candidate.status.in_(attachable),
-        candidate.lat.between(bindparam("south"), bindparam("north")),
-        candidate.lon.between(bindparam("west"), bindparam("east")),
+    case_open = exists().where(CASES.c.candidate_id == candidate.id, CASES.c.stage.not_in(ENDED_CASE_STAGES))
+    return select(*_NEAR_TYPES[:-1], case_open.label("case_open")).where(
+        candidate.violation_type == violation_type,
+        candidate.status.in_(ATTACHABLE_STATUSES),
+        candidate.lat.between(box.south, box.north),
+        candidate.lon.between(box.west, box.east),
         or_(candidate.status == "open", case_open),
-        ~simultaneous,
     )
-
-
-_NEARBY = _nearby_statement()
 
 
 @dataclass(frozen=True)
@@ -177,67 +212,82 @@ def sighting_row(
 
 
 def insert_sightings(session: Session, *, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert sighting rows (from :func:`sighting_row`) in one statement; their ids, in order."""
+    """Insert sighting rows (from :func:`sighting_row`) in one go; their ids, in order."""
+    return _insert_many(session, SIGHTINGS, rows)
+
+
+def _insert_many(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
     if not rows:
         return []
-    return list(session.connection().execute(_INSERT_SIGHTINGS, list(rows)).scalars())
+    connection = session.connection()
+    if connection.dialect.name != "postgresql" or len(rows) < SEQUENCE_FROM_ROWS:
+        return list(connection.execute(_INSERT_RETURNING[table.name], list(rows)).scalars())
+    ids = list(connection.execute(_NEXT_IDS[table.name], {"n": len(rows)}).scalars())
+    connection.execute(_INSERT_PLAIN[table.name], [{**row, "id": id_} for row, id_ in zip(rows, ids, strict=True)])
+    return ids
 
 
-def nearby_candidates(
+def candidates_near(session: Session, *, boxes: Sequence[tuple[str, SearchBox]]) -> list[NearbyCandidate]:
+    """Candidates that could take a sighting in any of ``boxes`` (each with its violation type), each once.
+
+    Open candidates, and confirmed ones whose case is neither closed nor void, of the box's violation type and
+    inside it. The exact radius, the time window and "seen together" are for the caller to check.
+    """
+    connection = session.connection()
+    statement = _NEAR.get(connection.dialect.name)
+    found: dict[int, NearbyCandidate] = {}
+    if statement is None:
+        rows: Iterator[Any] = (
+            row for violation_type, box in boxes for row in connection.execute(_near_one_box(box, violation_type))
+        )
+    else:
+        rows = (
+            row
+            for chunk in _chunks(boxes, BOX_CHUNK)
+            for row in connection.execute(statement, {"boxes": boxes_json(chunk)})
+        )
+    for row in rows:
+        found.setdefault(row[0], NearbyCandidate(*row))
+    return list(found.values())
+
+
+def boxes_json(boxes: Sequence[tuple[str, SearchBox]]) -> str:
+    """The ``:boxes`` parameter of :data:`NEAR_SQL`: a JSON array of ``{"t", "s", "n", "w", "e"}``."""
+    return json.dumps(
+        [{"t": t, "s": box.south, "n": box.north, "w": box.west, "e": box.east} for t, box in boxes],
+        separators=(",", ":"),
+    )
+
+
+def sighting_spans(
     session: Session,
     *,
-    violation_type: str,
-    box: SearchBox,
-    source: str,
+    candidate_ids: Sequence[int],
+    sources: Collection[str],
     first_seen: datetime,
     last_seen: datetime,
-) -> list[NearbyCandidate]:
-    """Candidates of ``violation_type`` inside ``box`` that could take a sighting seen from ``source``.
+) -> dict[int, list[Span]]:
+    """When each candidate was seen by each of ``sources``, for its sightings overlapping the given time range.
 
-    Open candidates, and confirmed ones whose case is neither closed nor void. Candidates that already hold a
-    sighting from the same source whose time span overlaps ``[first_seen, last_seen]`` are left out: both were
-    in view at once, so they are different objects. The time window and the exact radius are checked by the
-    caller (:func:`service.violations.dedup.choose_candidate`).
+    Two sightings from one source whose spans overlap were in view together: different objects.
     """
-    parameters = {
-        "violation_type": violation_type,
-        "south": box.south,
-        "north": box.north,
-        "west": box.west,
-        "east": box.east,
-        "source": source,
-        "first_seen": first_seen,
-        "last_seen": last_seen,
-    }
-    return [NearbyCandidate(*row) for row in session.connection().execute(_NEARBY, parameters)]
+    spans: dict[int, list[Span]] = {}
+    sighting = SIGHTINGS.c
+    for chunk in _chunks(candidate_ids, ID_CHUNK):
+        statement = select(sighting.candidate_id, sighting.source, sighting.first_seen, sighting.last_seen).where(
+            sighting.candidate_id.in_(chunk),
+            sighting.source.in_(list(sources)),
+            sighting.first_seen <= last_seen,
+            sighting.last_seen >= first_seen,
+        )
+        for candidate_id, source, first, last in session.connection().execute(statement):
+            spans.setdefault(candidate_id, []).append(Span(source, first, last))
+    return spans
 
 
-def insert_candidate(
-    session: Session,
-    *,
-    observation: Observation,
-    violation_type: str,
-    event_code: str,
-    accuracy_m: float,
-    camera_id: int | None,
-) -> int:
-    """Open a candidate at the observation's place; its id."""
-    assert observation.location is not None, "a candidate needs a location"
-    values = {
-        "violation_type": violation_type,
-        "event_code": event_code,
-        "class_name": observation.class_name,
-        "status": "open",
-        "lat": observation.location.lat,
-        "lon": observation.location.lon,
-        "accuracy_m": accuracy_m,
-        "camera_id": camera_id,
-        "first_seen": observation.first_seen,
-        "last_seen": observation.last_seen,
-        "sightings_count": 1,
-        "score": observation.score,
-    }
-    return session.connection().execute(_INSERT_CANDIDATE, values).scalar_one()
+def insert_candidates(session: Session, *, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert candidate rows (column values) in one go; their ids, in order."""
+    return _insert_many(session, CANDIDATES, rows)
 
 
 def update_candidates(session: Session, *, candidates: Sequence[NearbyCandidate]) -> None:

@@ -7,8 +7,9 @@ Example::
         outcome = recorder.record(session, observation, rule_book.judge(observation), evidence=stored_files)
         session.commit()
 
-``record_many`` does the same for a list, in order, with the sighting and evidence rows written in one go: use it
-for a work unit (a video's tracks, a batch of ingested lines). The result is the same as recording them one by one.
+``record_many`` does the same for a list, in order, and gives the same result as recording them one by one; it
+reads the candidates near all of them in one search, decides in memory (:mod:`service.violations.batch`) and
+writes with one statement per table, so use it for a work unit (a video's tracks, a batch of ingested lines).
 
 Idempotent: ``(source, track_key)`` identifies a sighting, and recording it again changes nothing (a resumed scan
 does not count twice). Safe with several writers on one database. PostgreSQL: each call takes transaction-level
@@ -28,7 +29,15 @@ from sqlalchemy.orm import Session
 
 from service.violations import queries
 from service.violations.batch import RecordingBatch
-from service.violations.dedup import DedupSettings, SearchBox, attach, choose_candidate, first_accuracy, lock_key
+from service.violations.dedup import (
+    DedupSettings,
+    NearbyCandidate,
+    SearchBox,
+    attach,
+    choose_candidate,
+    first_accuracy,
+    lock_key,
+)
 from service.violations.observation import Observation
 from service.violations.records import ATTACHED, OPENED, EvidenceRecord, Recorded
 from service.violations.verdicts import VerdictLike
@@ -95,10 +104,7 @@ class Recorder:
             if box is not None:
                 keys |= box.lock_keys(str(recording.verdict.violation_type))
         queries.lock_for_recording(session, keys=sorted(keys))
-        existing = queries.existing_sightings(
-            session, keys=[(r.observation.source, r.observation.track_key) for r in recordings]
-        )
-        batch = RecordingBatch(existing)
+        batch = self._start_batch(session, recordings, boxes)
         for recording, reason, box in zip(recordings, reasons, boxes, strict=True):
             observation = recording.observation
             if batch.is_duplicate(observation):
@@ -110,31 +116,46 @@ class Recorder:
                 )
                 batch.add(observation, row)
                 continue
-            candidate_id, action = self._dedup(session, recording, box, camera_id, batch)
+            candidate_id, action = self._dedup(recording, box, camera_id, batch)
             row = queries.sighting_row(
                 observation, camera_id=camera_id, status="candidate", drop_reason=None, candidate_id=candidate_id
             )
             batch.add(observation, row, action=action, evidence=recording.evidence)
         return batch.write(session)
 
+    def _start_batch(
+        self, session: Session, recordings: Sequence[Recording], boxes: Sequence[SearchBox | None]
+    ) -> RecordingBatch:
+        """Read what the batch needs: stored sightings of its keys, candidates near it and when they were seen."""
+        observations = [recording.observation for recording in recordings]
+        existing = queries.existing_sightings(session, keys=[(o.source, o.track_key) for o in observations])
+        searched = [
+            (str(recording.verdict.violation_type), box)
+            for recording, box in zip(recordings, boxes, strict=True)
+            if box is not None
+        ]
+        candidates = queries.candidates_near(session, boxes=searched) if searched else []
+        spans = {}
+        if candidates:
+            spans = queries.sighting_spans(
+                session,
+                candidate_ids=[candidate.id for candidate in candidates],
+                sources={o.source for o in observations},
+                first_seen=min(o.first_seen for o in observations),
+                last_seen=max(o.last_seen for o in observations),
+            )
+        return RecordingBatch(existing, candidates, spans)
+
     def _dedup(
-        self, session: Session, recording: Recording, box: SearchBox, camera_id: int | None, batch: RecordingBatch
+        self, recording: Recording, box: SearchBox, camera_id: int | None, batch: RecordingBatch
     ) -> tuple[int, str]:
-        """Attach to the nearest eligible candidate or open one; the candidate's id and what was done."""
+        """Attach to the nearest eligible candidate or open one; the candidate's (provisional) id and the action."""
         observation, verdict = recording.observation, recording.verdict
         location = observation.location
         violation_type = verdict.violation_type
         assert location is not None and violation_type is not None  # checked by _drop_reason
-        found = queries.nearby_candidates(
-            session,
-            violation_type=violation_type,
-            box=batch.search_box(box),
-            source=observation.source,
-            first_seen=observation.first_seen,
-            last_seen=observation.last_seen,
-        )
         chosen = choose_candidate(
-            batch.current(found, observation),
+            batch.nearby(violation_type, box, observation),
             lat=location.lat,
             lon=location.lon,
             first_seen=observation.first_seen,
@@ -142,18 +163,25 @@ class Recorder:
             radius_m=box.radius_m,
             window=self.settings.window,
         )
-        if chosen is None:
-            candidate_id = queries.insert_candidate(
-                session,
-                observation=observation,
-                violation_type=violation_type,
-                event_code=verdict.event_code or "",
-                accuracy_m=first_accuracy(location.accuracy_m),
-                camera_id=camera_id,
-            )
-            return candidate_id, OPENED
-        batch.attached(chosen, attach(chosen, observation))
-        return chosen.id, ATTACHED
+        if chosen is not None:
+            batch.attach(attach(chosen, observation))
+            return chosen.id, ATTACHED
+        opened = NearbyCandidate(
+            id=0,
+            violation_type=violation_type,
+            lat=location.lat,
+            lon=location.lon,
+            accuracy_m=first_accuracy(location.accuracy_m),
+            first_seen=observation.first_seen,
+            last_seen=observation.last_seen,
+            sightings_count=1,
+            score=observation.score,
+            case_open=False,
+        )
+        provisional = batch.open(
+            opened, event_code=verdict.event_code or "", class_name=observation.class_name, camera_id=camera_id
+        )
+        return provisional, OPENED
 
     def _box(self, observation: Observation, verdict: VerdictLike) -> SearchBox:
         assert observation.location is not None and verdict.violation_type is not None

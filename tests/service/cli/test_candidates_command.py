@@ -50,10 +50,13 @@ def make_app() -> typer.Typer:
     return app
 
 
-@pytest.fixture(params=BACKENDS)
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A migrated database with three candidates: two street occupations (one rejected) and one banner."""
-    with temporary_database(request.param, tmp_path) as url:
+@pytest.fixture(scope="module", params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database with three candidates: two street occupations (one rejected) and one banner.
+
+    Shared by the module's tests: they only read it.
+    """
+    with temporary_database(request.param, tmp_path_factory.mktemp("database")) as url:
         engine = make_engine(url)
         init_db(engine)
         frame = EvidenceRecord("frame", "2026/05/01/stall.jpg", hashlib.sha256(b"x").hexdigest(), T0)

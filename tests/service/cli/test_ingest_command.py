@@ -124,3 +124,11 @@ def test_database_url_from_the_environment(tmp_path: Path, monkeypatch: pytest.M
     file = write_lines(tmp_path / "d.jsonl", [GOOD])
     assert runner.invoke(make_app(), ["ingest", str(file)]).exit_code == 0
     assert (tmp_path / "env.db").exists()
+
+
+def test_standard_input(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    result = runner.invoke(make_app(), ["ingest", "-", "--database", url], input=GOOD + "\n{bad\n")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("<stdin>:line 2: line: not valid JSON")
+    assert "2 lines read, 1 bad" in result.stdout

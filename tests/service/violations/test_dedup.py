@@ -29,7 +29,7 @@ def _offset(lat: float, lon: float, distance_m: float, bearing_deg: float) -> tu
 
 def _candidate(id_: int, lat: float, lon: float, *, hours_ago: float = 1.0, case_open: bool = False) -> NearbyCandidate:
     seen = T0 - timedelta(hours=hours_ago)
-    return NearbyCandidate(id_, lat, lon, 10.0, seen, seen, 1, 0.5, case_open)
+    return NearbyCandidate(id_, "street_occupation", lat, lon, 10.0, seen, seen, 1, 0.5, case_open)
 
 
 def test_distance_of_a_thousandth_degree() -> None:
@@ -85,15 +85,18 @@ def test_choose_the_nearest_in_radius_and_window() -> None:
     nearer_but_stale = _candidate(1, *_offset(lat, lon, 5, 0), hours_ago=30)
     stale_with_open_case = _candidate(3, *_offset(lat, lon, 10, 180), hours_ago=24 * 30, case_open=True)
     outside = _candidate(4, *_offset(lat, lon, 60, 0))
-    window = timedelta(hours=24)
-    kwargs = {"lat": lat, "lon": lon, "first_seen": T0, "last_seen": T0, "radius_m": 50.0, "window": window}
-    assert choose_candidate([near, nearer_but_stale, outside], **kwargs) == near  # type: ignore[arg-type]
-    assert choose_candidate([near, stale_with_open_case], **kwargs) == stale_with_open_case  # type: ignore[arg-type]
-    assert choose_candidate([nearer_but_stale, outside], **kwargs) is None  # type: ignore[arg-type]
+
+    def choose(candidates: list[NearbyCandidate]) -> NearbyCandidate | None:
+        window = timedelta(hours=24)
+        return choose_candidate(candidates, lat=lat, lon=lon, first_seen=T0, last_seen=T0, radius_m=50.0, window=window)
+
+    assert choose([near, nearer_but_stale, outside]) == near
+    assert choose([near, stale_with_open_case]) == stale_with_open_case
+    assert choose([nearer_but_stale, outside]) is None
 
 
 def test_attach_refines_and_widens() -> None:
-    before = NearbyCandidate(7, 30.0, 120.0, None, T0, T0, 4, 0.8, False)
+    before = NearbyCandidate(7, "street_occupation", 30.0, 120.0, None, T0, T0, 4, 0.8, False)
     observation = make_observation("x", minutes=90, score=0.6, accuracy_m=10.0)
     after = attach(before, observation)
     assert after.sightings_count == 5
