@@ -92,16 +92,6 @@ class SearchBox:
         columns = range(math.floor(self.west / LOCK_CELL_DEGREES), math.floor(self.east / LOCK_CELL_DEGREES) + 1)
         return {lock_key(f"cell:{violation_type}:{row}:{column}") for row in rows for column in columns}
 
-    def widened(self, lat_degrees: float, lon_degrees: float) -> SearchBox:
-        """The box grown by the given margins on each side (same radius)."""
-        return SearchBox(
-            self.south - lat_degrees,
-            self.north + lat_degrees,
-            self.west - lon_degrees,
-            self.east + lon_degrees,
-            self.radius_m,
-        )
-
 
 def lock_key(name: str) -> int:
     """A signed 64-bit advisory-lock key for ``name`` (PostgreSQL's ``pg_advisory_xact_lock(bigint)``)."""
