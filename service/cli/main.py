@@ -18,9 +18,11 @@ def _register() -> None:
     # (heavy runtimes load lazily inside the commands).
     from service.cli import (  # noqa: F401  (the ones not named below register themselves on import)
         cameras,
+        candidates,
         compare,
         data,
         detect,
+        ingest,
         model,
         pipeline_eval,
         post,
@@ -32,7 +34,7 @@ def _register() -> None:
         watch,
     )
 
-    for module in (post, review, serve, users):
+    for module in (candidates, ingest, post, review, serve, users):
         module.register(app)
 
 

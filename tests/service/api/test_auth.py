@@ -10,6 +10,7 @@ from factories.api import PASSWORD, Harness
 from fastapi import APIRouter, Form
 from fastapi.routing import iter_route_contexts
 
+from service.api import pages
 from service.api.deps import UserDep
 from service.api.factory import PUBLIC_PATHS
 
@@ -36,7 +37,8 @@ def test_every_endpoint_but_health_and_login_needs_auth(harness: Harness) -> Non
             response = client.request(method, path)
             assert response.status_code == 401, f"{method} {path}: {response.status_code} {response.text}"
             assert "detail" in response.json()
-    assert {path for _, path in ops} & PUBLIC_PATHS == {"/healthz", "/api/auth/login"}
+    # Public: health, the login endpoint, and the review pages' login form and their own CSS/JS.
+    assert {path for _, path in ops} & PUBLIC_PATHS == {"/healthz", "/api/auth/login"} | pages.PUBLIC_PATHS
     assert anonymous.get("/healthz").json() == {"status": "ok"}
 
 

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 7af757043c2f
+Revision ID: 592069b19e19
 Revises:
-Create Date: 2026-11-25 06:02:21.088127
+Create Date: 2026-11-25 06:51:54.600516
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 
 import service.db.base
 
-revision = "7af757043c2f"
+revision = "592069b19e19"
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -110,6 +110,9 @@ def upgrade() -> None:
     with op.batch_alter_table("candidates", schema=None) as batch_op:
         batch_op.create_index("ix_candidates_open_type", ["status", "violation_type"], unique=False)
         batch_op.create_index(batch_op.f("ix_candidates_status"), ["status"], unique=False)
+        batch_op.create_index(
+            "ix_candidates_type_status_lat_lon", ["violation_type", "status", "lat", "lon"], unique=False
+        )
 
     op.create_table(
         "references",
@@ -245,6 +248,9 @@ def upgrade() -> None:
     with op.batch_alter_table("sightings", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_sightings_camera_id"), ["camera_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_sightings_candidate_id"), ["candidate_id"], unique=False)
+        batch_op.create_index(
+            "ix_sightings_candidate_source_time", ["candidate_id", "source", "first_seen"], unique=False
+        )
 
     op.create_table(
         "case_events",
@@ -323,6 +329,7 @@ def downgrade() -> None:
 
     op.drop_table("case_events")
     with op.batch_alter_table("sightings", schema=None) as batch_op:
+        batch_op.drop_index("ix_sightings_candidate_source_time")
         batch_op.drop_index(batch_op.f("ix_sightings_candidate_id"))
         batch_op.drop_index(batch_op.f("ix_sightings_camera_id"))
 
@@ -342,6 +349,7 @@ def downgrade() -> None:
 
     op.drop_table("references")
     with op.batch_alter_table("candidates", schema=None) as batch_op:
+        batch_op.drop_index("ix_candidates_type_status_lat_lon")
         batch_op.drop_index(batch_op.f("ix_candidates_status"))
         batch_op.drop_index("ix_candidates_open_type")
 
