@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SAMPLE ?= ../shared/data/videos/car-detection.mp4
 
-.PHONY: demo test lint typecheck unit bench clean model-data
+.PHONY: demo test lint typecheck unit bench clean model-data sysdeps
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -18,6 +18,15 @@ demo: $(STAMP)
 	@echo "demo: $$(wc -l < out/demo/detections.jsonl) detections in out/demo/detections.jsonl," \
 	  "annotated frames in out/demo/annotated/"
 
+# Debian's chromium (the review pages' browser test) and a CJK font (Chinese captions on evidence and pages).
+SYSPKGS := chromium fonts-wqy-zenhei
+sysdeps:
+	@if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi 'wqy\|cjk'; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get install -y -q $(SYSPKGS) >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q $(SYSPKGS) >/dev/null; } \
+	  || echo "sysdeps: could not install $(SYSPKGS); the browser test will skip"; \
+	else echo "sysdeps: install $(SYSPKGS) (as root) for the browser test and Chinese captions"; fi
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -25,7 +34,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) sysdeps
 	$(VENV)/bin/pytest -q
 
 test: lint typecheck unit
