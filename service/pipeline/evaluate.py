@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,17 +25,15 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sqlalchemy import select
 
-from service.db import init_db, make_engine, session_factory
+from service.db import init_db, make_engine
 from service.db.models import Candidate
 from service.evidence import EvidenceStore
-from service.pipeline.baseline import Baseline
-from service.pipeline.locate import CameraPositionLocator, PatrolTrackLocator
-from service.pipeline.record import SightingRecorder, SourceContext
-from service.pipeline.source import FrameDetector, PipelineSettings, SourcePipeline
-from service.rules import RuleBook
-from service.violations.recorder import Recorder
+from service.pipeline.locate import CameraPositionLocator
+from service.pipeline.record import SourceContext
+from service.pipeline.source import FrameDetector, PipelineSettings
+from service.pipeline.wiring import RecordingServices, detector_names, patrol_locator, reference_baseline, run_source
 from vision.frame import GeoPoint
-from vision.geo import GpsTrack, PatrolLocator, PatrolSettings, distance_m
+from vision.geo import PatrolSettings, distance_m
 from vision.sources import Sampling, open_source
 from vision.taxonomy import load_taxonomy
 
@@ -129,16 +127,10 @@ def evaluate_patrol(folder: Path, detector_for: DetectorFor, *, workdir: Path, f
     workdir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(f"sqlite:///{workdir / 'evaluate.db'}")
     init_db(engine)
-    sessions = session_factory(engine)
-    rules, recorder, store = RuleBook(), Recorder(), EvidenceStore(workdir / "evidence")
+    services = RecordingServices.open(engine, evidence=EvidenceStore(workdir / "evidence"))
     for info in truth["passes"]:
         video = folder / str(info["video"])
         detector = detector_for(video)
-        names = tuple(getattr(detector, "names", load_taxonomy().class_names))
-        locator = PatrolTrackLocator(
-            GpsTrack.load(folder / str(info["gpx"])),
-            PatrolLocator(PatrolSettings.from_camera_metadata(info["camera"])),
-        )
         context = SourceContext(
             source_id=str(video),
             video_start=datetime.fromisoformat(str(info["start_time"]).replace("Z", "+00:00")),
@@ -146,13 +138,16 @@ def evaluate_patrol(folder: Path, detector_for: DetectorFor, *, workdir: Path, f
             camera_kind="patrol",
             camera_name="patrol vehicle 1",
         )
-        sink = SightingRecorder(
-            sessions=sessions, rules=rules, recorder=recorder, evidence=store, locator=locator, context=context
-        )
-        pipeline = SourcePipeline(detector, PipelineSettings.for_camera("patrol", names, fps))
         with open_source(str(video), sampling=Sampling.parse(f"{fps:g}fps")) as frames:
-            pipeline.run(frames, sink.handle)
-    with sessions() as session:
+            run_source(
+                frames,
+                detector=detector,
+                settings=PipelineSettings.for_camera("patrol", detector_names(detector), fps),
+                services=services,
+                locator=patrol_locator(folder / str(info["gpx"]), PatrolSettings.from_camera_metadata(info["camera"])),
+                context=context,
+            )
+    with services.sessions() as session:
         candidates = list(session.scalars(select(Candidate)))
     engine.dispose()
     return match_candidates(list(truth["violations"]), candidates)
@@ -205,29 +200,28 @@ def evaluate_fixed(folder: Path, detector_for: DetectorFor, *, workdir: Path, fp
     workdir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(f"sqlite:///{workdir / 'evaluate.db'}")
     init_db(engine)
-    sessions = session_factory(engine)
+    services = RecordingServices.open(engine, evidence=EvidenceStore(workdir / "evidence"))
     detector = detector_for(video)
-    names = tuple(getattr(detector, "names", load_taxonomy().class_names))
+    names = detector_names(detector)
     start = datetime(2024, 6, 1, 2, 0, tzinfo=UTC)  # 10:00 in Beijing; the clip has no clock of its own
     with open_source(str(video), sampling=Sampling.parse("all")) as frames:
-        reference = next(iter(frames))
-    baseline = Baseline(detector.detect_frames([reference])[0], names, start)
-    sink = SightingRecorder(
-        sessions=sessions,
-        rules=RuleBook(),
-        recorder=Recorder(),
-        evidence=EvidenceStore(workdir / "evidence"),
-        locator=CameraPositionLocator(GeoPoint(float(camera["lat"]), float(camera["lon"]))),
-        context=SourceContext(str(video), start, camera_key="fixed-1", camera_kind="fixed", camera_name="pole camera"),
-        baseline=baseline,
-    )
-    pipeline = SourcePipeline(detector, PipelineSettings.for_camera("fixed", names, fps))
+        reference = replace(next(iter(frames)), wall_time=start)
     with open_source(str(video), sampling=Sampling.parse(f"{fps:g}fps")) as frames:
-        pipeline.run(frames, sink.handle)
-    with sessions() as session:
+        run = run_source(
+            frames,
+            detector=detector,
+            settings=PipelineSettings.for_camera("fixed", names, fps),
+            services=services,
+            locator=CameraPositionLocator(GeoPoint(float(camera["lat"]), float(camera["lon"]))),
+            context=SourceContext(
+                str(video), start, camera_key="fixed-1", camera_kind="fixed", camera_name="pole camera"
+            ),
+            baseline=reference_baseline(detector, reference, names),
+        )
+    with services.sessions() as session:
         rows = [(c.class_name, c.lat, c.lon, c.sightings_count) for c in session.scalars(select(Candidate))]
     engine.dispose()
-    dwell = RuleBook().settings.persistence_of("vendor_stall").fixed_dwell_seconds
+    dwell = services.rules.settings.persistence_of("vendor_stall").fixed_dwell_seconds
     staying = sum(1 for vendor in truth["vendors"] if float(vendor["stationary_s"]) >= dwell)
-    counts = sink.counts
+    counts = run.counts
     return FixedReport(tuple(rows), staying, counts.sightings, dict(counts.drop_reasons))

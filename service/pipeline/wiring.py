@@ -102,9 +102,7 @@ def patrol_locator(track: GpsTrack | Path | str, settings: PatrolSettings | None
     return PatrolTrackLocator(loaded, PatrolLocator(settings or PatrolSettings()))
 
 
-def reference_baseline(
-    detector: FrameDetector, reference: Frame, class_names: Sequence[str] | None = None
-) -> Baseline:
+def reference_baseline(detector: FrameDetector, reference: Frame, class_names: Sequence[str] | None = None) -> Baseline:
     """What a fixed camera's reference image shows, detected once, so the same objects are not raised as new."""
     names = tuple(class_names) if class_names is not None else detector_names(detector)
     taken_at = reference.wall_time
