@@ -28,6 +28,7 @@ def _register() -> None:
         post,
         references,
         review,
+        scan,
         serve,
         synth,
         users,
