@@ -28,7 +28,9 @@ from service.api.routes import (
     evidence,
     health,
     ingest,
+    metrics,
     review,
+    streams,
     uploads,
     users,
 )
@@ -42,6 +44,8 @@ from service.references import ReferenceStore
 
 if TYPE_CHECKING:
     import httpx
+
+    from service.streams import StreamManager
 
 # Everything else needs a login cookie or a bearer token.
 PUBLIC_PATHS = frozenset({"/healthz", "/api/auth/login"}) | pages.PUBLIC_PATHS
@@ -59,6 +63,7 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
     make_ingest: IngestFactory | None = None,
     extra_routers: Sequence[APIRouter] = (),
+    streams: StreamManager | None = None,
 ) -> FastAPI:
     """Build the HTTP service.
 
@@ -73,6 +78,8 @@ def create_app(
         make_ingest: Builds the ingest job for ``POST /api/ingest`` from a line-problem callback (rules and
             de-duplication settings live in it); default: the taxonomy's classes, 50 m / 24 h.
         extra_routers: More routers to include after the API and pages (e.g. a test's own).
+        streams: The camera streams being watched, for ``/api/streams`` and ``/metrics`` (which answer 503
+            without one); the caller starts and closes it.
 
     Returns:
         The app; its dependencies are on ``app.state.context`` (:class:`~service.api.context.AppContext`).
@@ -99,6 +106,7 @@ def create_app(
         openapi_url=None,
     )
     app.state.context = context
+    app.state.streams = streams
     install_error_handlers(app, login_url=settings.login_url)
     for router in (*_api_routers(), docs.router, pages.router, *extra_routers):
         app.include_router(router)
@@ -120,6 +128,8 @@ def _api_routers() -> list[APIRouter]:
         evidence.router,
         uploads.router,
         ingest.router,
+        streams.router,
+        metrics.router,
     ]
 
 

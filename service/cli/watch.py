@@ -19,9 +19,10 @@ from service.cli.main import app
 from service.defaults import default_model_path
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
-    from service.streams import HandlerFactory, StreamManager, StreamStatus, SyncResult
+    from service.streams import HandlerFactory, StreamManager, StreamManagerSettings, StreamStatus, SyncResult
     from vision.detect import Detector
 
 
@@ -38,14 +39,22 @@ def watch(
     metrics_port: int | None = typer.Option(None, min=1, max=65535, help="Serve Prometheus /metrics on this port."),
     max_lag: float = typer.Option(2.0, min=0.1, help="Frames older than this many seconds are dropped unhandled."),
     duration: float = typer.Option(0.0, min=0, help="Stop after this many seconds (0: until Ctrl-C or SIGTERM)."),
+    print_only: bool = typer.Option(False, "--print-only", help="Print detections as JSON lines; record nothing."),
+    database: str | None = typer.Option(None, "--database", help="Database URL (default: $DATABASE_URL or data/)."),
+    data: Path | None = typer.Option(None, "--data", help="Data folder: evidence, references (default: $XIUHUA_DATA)."),
+    rules: Path | None = typer.Option(None, "--rules", help="Rules folder or rules.yaml (zones, permits)."),
 ) -> None:
-    """Run the detector on live streams and print one JSON line per detection.
+    """Watch live streams: detect, track, judge and queue violation candidates in the database.
 
     Streams come from ``--config`` (re-read when the file changes: cameras are added, changed and removed without a
-    restart) and, with ``--db``, from the cameras table. Health lines go to stderr every ``--health-every`` seconds.
+    restart) and, with ``--db``, from the cameras table. A stream's camera, when registered, gives its sightings
+    their place (calibration or position) and its reference image the objects that are not new. A stall that stays
+    is queued once it has stayed long enough, while it is still there. ``--print-only`` prints one JSON line per
+    detection instead and needs no database. Health lines go to stderr every ``--health-every`` seconds.
     """
     from dataclasses import replace
 
+    from service.db import session_factory
     from service.streams import StreamConfigError, StreamManager, StreamManagerSettings, load_stream_config
     from vision.detect import load_detector
     from vision.errors import ModelError
@@ -63,26 +72,83 @@ def watch(
         typer.echo(f"error: model {error}", err=True)
         raise typer.Exit(2) from error
     settings = replace(StreamManagerSettings(), max_lag_s=max_lag)
-    with StreamManager(settings, handler_factory(detector, conf)) as manager:
-        manager.sync(specs, origin="config")
-        loop = WatchLoop(manager, config, db=db, health_every=health_every, sync_every=sync_every)
-        with _metrics_server(manager, metrics_port), _stop_on_signals() as stop:
-            loop.run(stop, duration)
-        loop.print_health()
+    # The pipeline records into the (migrated) database; --print-only reads it only for --db.
+    engine = _engine(database, migrate=not print_only) if db or not print_only else None
+    sessions = session_factory(engine) if engine is not None and db else None
+    if print_only or engine is None:
+        manager = StreamManager(settings, handler_factory(detector, conf))
+    else:
+        manager = _pipeline_manager(engine, detector, conf=conf, data=data, rules=rules, settings=settings)
+    try:
+        with manager:
+            manager.sync(specs, origin="config")
+            loop = WatchLoop(
+                manager, config, db=db, health_every=health_every, sync_every=sync_every, sessions=sessions
+            )
+            with _metrics_server(manager, metrics_port), _stop_on_signals() as stop:
+                loop.run(stop, duration)
+            loop.print_health()
+    finally:
+        if engine is not None:
+            engine.dispose()
 
 
 def handler_factory(detector: Detector, conf: float | None) -> HandlerFactory:
-    """What each stream's frames go to: for now, detections printed as JSON lines on stdout."""
+    """What each stream's frames go to with ``--print-only``: detections printed as JSON lines on stdout."""
     from service.streams.handlers import detection_printer_factory
 
     return detection_printer_factory(detector, sys.stdout, conf=conf)
+
+
+def _engine(url: str | None, *, migrate: bool) -> Engine:
+    from service.db import DatabaseError, init_db, make_engine
+    from service.defaults import database_url
+
+    try:
+        engine = make_engine(url or database_url())
+        if migrate:
+            init_db(engine)
+    except (DatabaseError, ValueError, OSError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from error
+    return engine
+
+
+def _pipeline_manager(
+    engine: Engine,
+    detector: Detector,
+    *,
+    conf: float | None,
+    data: Path | None,
+    rules: Path | None,
+    settings: StreamManagerSettings,
+) -> StreamManager:
+    from service.defaults import data_dir
+    from service.pipeline.stream_setup import pipeline_stream_manager
+    from service.rules import RuleBook, RulesError
+
+    try:
+        book = RuleBook.load(rules) if rules is not None else None
+    except RulesError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from error
+    return pipeline_stream_manager(
+        engine, model=detector, data=data or data_dir(), conf=conf, rules=book, settings=settings
+    )
 
 
 class WatchLoop:
     """The main thread's chores while the workers run: health lines, config reloads, database syncs."""
 
     def __init__(
-        self, manager: StreamManager, config: Path | None, *, db: bool, health_every: float, sync_every: float
+        self,
+        manager: StreamManager,
+        config: Path | None,
+        *,
+        db: bool,
+        health_every: float,
+        sync_every: float,
+        sessions: sessionmaker[Session] | None = None,
     ) -> None:
         self.manager = manager
         self.config = config
@@ -90,7 +156,7 @@ class WatchLoop:
         self.health_every = health_every
         self.sync_every = sync_every
         self._config_mtime = config.stat().st_mtime_ns if config is not None else None
-        self._session_factory = _db_sessions() if db else None
+        self._session_factory = (sessions or _db_sessions()) if db else None
 
     def run(self, stop: threading.Event, duration: float) -> None:
         """Ticks until ``stop`` is set or ``duration`` seconds passed (0: no limit)."""

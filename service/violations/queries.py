@@ -19,10 +19,12 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    case,
     column,
     exists,
     func,
     insert,
+    literal,
     or_,
     select,
     text,
@@ -329,6 +331,67 @@ def insert_evidence(session: Session, *, rows: Sequence[tuple[int, int, Evidence
                 for candidate_id, sighting_id, record in rows
             ],
         )
+
+
+def extend_sighting(
+    session: Session,
+    *,
+    source: str,
+    track_key: str,
+    last_seen: datetime,
+    frames_seen: int,
+    score: float,
+) -> int | None:
+    """Let a recorded sighting grow: a later ``last_seen`` (and its dwell), more frames, a better score.
+
+    A live stream records a track once the rules accept it while the object is still in view, then keeps seeing it:
+    the sighting keeps its key, candidate and evidence, and only its span grows (never shrinks). Its candidate's
+    ``last_seen`` and ``score`` follow while its status is one of :data:`ATTACHABLE_STATUSES` (a merged candidate
+    stays as it is); each is one atomic update that only ever moves forward. Does not commit.
+
+    Returns:
+        The sighting's candidate id, or ``None`` when the sighting is not stored or has no candidate.
+    """
+    sighting = SIGHTINGS.c
+    row = (
+        session.connection()
+        .execute(
+            select(sighting.id, sighting.first_seen, sighting.last_seen, sighting.candidate_id).where(
+                sighting.source == source, sighting.track_key == track_key
+            )
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    sighting_id, first_seen, stored_last_seen, candidate_id = row
+    if last_seen > stored_last_seen:
+        session.connection().execute(
+            update(SIGHTINGS)
+            .where(sighting.id == sighting_id)
+            .values(
+                last_seen=last_seen,
+                dwell_s=(last_seen - first_seen).total_seconds(),
+                frames_seen=_at_least(sighting.frames_seen, frames_seen),
+                score=_at_least(sighting.score, score),
+            )
+        )
+    if candidate_id is not None:
+        candidate = CANDIDATES.c
+        session.connection().execute(
+            update(CANDIDATES)
+            .where(candidate.id == candidate_id, candidate.status.in_(ATTACHABLE_STATUSES))
+            .values(
+                last_seen=_at_least(candidate.last_seen, literal(last_seen, candidate.last_seen.type)),
+                score=_at_least(candidate.score, score),
+            )
+        )
+    return int(candidate_id) if candidate_id is not None else None
+
+
+def _at_least(current: ColumnElement[Any], value: Any) -> ColumnElement[Any]:
+    """``value`` where it is larger than the column's, else the column's (portable GREATEST)."""
+    return case((current < value, value), else_=current)
 
 
 def camera_id(session: Session, *, key: str) -> int | None:

@@ -38,7 +38,9 @@ def test_prints_detections_and_health_lines(tmp_path: Path, fake_detector: Brigh
     config = tmp_path / "streams.yaml"
     with mjpeg_server() as server:
         config.write_text(f"- {{key: cam-1, url: '{server.url}', kind: patrol, fps: 10}}\n")
-        result = runner.invoke(app, ["watch", "--config", str(config), "--duration", "2", "--health-every", "0.5"])
+        result = runner.invoke(
+            app, ["watch", "--print-only", "--config", str(config), "--duration", "2", "--health-every", "0.5"]
+        )
 
     assert result.exit_code == 0, result.output
     lines = records(result.stdout)
@@ -58,7 +60,7 @@ def test_streams_from_the_database(
             session.add(Camera(key="cam-db", kind="patrol", stream_url=server.url, settings={"stream": {"fps": 10}}))
             session.commit()
         monkeypatch.setenv("DATABASE_URL", str(engine.url))
-        result = runner.invoke(app, ["watch", "--db", "--duration", "1.5", "--health-every", "0"])
+        result = runner.invoke(app, ["watch", "--print-only", "--db", "--duration", "1.5", "--health-every", "0"])
 
     assert result.exit_code == 0, result.output
     assert "database: added cam-db" in result.stderr
