@@ -124,7 +124,9 @@ class SightingRecorder:
             verdict = replace(verdict, accepted=False, reason=not_new)
         records: list[EvidenceRecord] = []
         if verdict.accepted and location is not None and self.evidence is not None:
-            stored = save_sighting_evidence(self.evidence, sighting, camera_name=context.camera_name, location=location)
+            # Evidence carries the absolute time (captions, file dates) even when the video's frames have none.
+            timed = replace(sighting, best_frame=replace(sighting.best_frame, wall_time=seen_at))
+            stored = save_sighting_evidence(self.evidence, timed, camera_name=context.camera_name, location=location)
             # The clean frame too: the review export labels it with the sighting's box for the next training round.
             clean = self.evidence.save(sighting.best_frame.image, kind="source", taken_at=seen_at, name_hint="source")
             records = [EvidenceRecord(s.kind, s.relative_path, s.sha256, s.taken_at) for s in [*stored, clean]]

@@ -115,6 +115,7 @@ def test_only_the_staying_stall_becomes_one_candidate(tmp_path: Path) -> None:
     assert any("reference image" in r for r in reasons) and any("needs 180 s" in r for r in reasons)
     assert sink.counts.opened == 1 and sink.counts.dropped == 2
     assert sorted(e.kind for e in evidence) == ["crop", "frame", "source"]
+    assert all(e.path.startswith("2026/05/06/") for e in evidence)  # dated when seen, not when scanned
     for item in evidence:
         data = EvidenceStore(tmp_path / "evidence").resolve(item.path).read_bytes()
         assert hashlib.sha256(data).hexdigest() == item.sha256
