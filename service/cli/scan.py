@@ -30,7 +30,10 @@ def scan(
     ),
     gps_offset: float = typer.Option(0.0, "--gps-offset", help="Seconds added to video time to read the GPS track."),
     sample: str | None = typer.Option(
-        None, "--sample", help="Sampling for every video ('2fps', 'all', 'keyframes'); default by kind."
+        None,
+        "--sample",
+        help="Sampling for every video ('2fps', 'all', 'keyframes'). Default: patrol 5fps; fixed and PTZ their "
+        "keyframes when those are 0.5-4 s apart, else 2fps.",
     ),
     skim: bool = typer.Option(False, "--skim", help="Keyframes only: fastest, for a first look."),
     gate: bool = typer.Option(True, "--gate/--no-gate", help="Skip unchanged frames of fixed and PTZ cameras."),
@@ -53,7 +56,8 @@ def scan(
     """Scan archives: detect, track, locate, apply the rules and queue de-duplicated candidates.
 
     Patrol videos are found by a GPS track beside them (clip.gpx, clip.nmea, clip.csv or clip.mp4.gpx) and
-    sampled at 5 fps; other videos are fixed-camera footage, sampled at 2 fps with unchanged frames skipped.
+    sampled at 5 fps; other videos are fixed-camera footage (or --camera says what they are): their keyframes,
+    or 2 fps when keyframes are rare, with frames that did not change skipped by a motion gate.
     Running the same command again resumes: finished files are skipped, cut-off ones re-run, nothing is counted
     twice. Exit code 1 if any file failed or named nothing to scan, 2 if the scan could not start.
     """

@@ -16,7 +16,8 @@ from vision.sources import Sampling
 CAMERA_KINDS = ("fixed", "ptz", "patrol")
 DETECTORS = ("model", "truth")
 # Patrol tracking needs 4-5 sampled frames per second (a roadside object sweeps through the view in a few seconds;
-# see TrackerSettings.patrol); fixed and PTZ cameras watch for minutes and 2 fps is plenty.
+# see TrackerSettings.patrol); fixed and PTZ cameras watch for minutes and 2 fps is plenty (their keyframes, when
+# those are close enough, are taken instead: see service.scan.probe).
 DEFAULT_FPS = {"patrol": 5.0, "fixed": 2.0, "ptz": 2.0}
 # Nominal rate given to the tracker for keyframe-only sampling (cameras write a keyframe every 1-2 s).
 KEYFRAME_FPS = 1.0

@@ -16,7 +16,8 @@ from PIL import Image
 
 from service.pipeline.record import utc_from_timestamp
 from service.scan.inputs import Media, SourceFile
-from service.scan.options import ScanOptions
+from service.scan.options import ScanOptions, tracker_fps
+from service.scan.probe import keyframe_interval, keyframes_suffice
 from vision.errors import VisionError
 from vision.geo import GpsTrack
 from vision.sources import Sampling, VideoSource, read_exif
@@ -67,7 +68,8 @@ class SourcePlan:
         media: ``video`` or ``image``.
         kind: Camera kind the source is tracked and judged as; ``None`` for a photo (one picture cannot show how
             long something stayed: it is judged like an external detection, without a persistence rule).
-        sampling: Which frames of a video are decoded and handed on.
+        sampling: Which frames of a video are decoded and handed on. Fixed and PTZ cameras get their keyframes
+            when those are 0.5-4 s apart (`service.scan.probe`), else the kind's rate, unless the options say.
         start: Wall time of the source's second 0 (aware).
         start_origin: Where ``start`` came from (``START_*``).
         duration_s: Video length from the header, if known (0 for a photo).
@@ -75,6 +77,7 @@ class SourcePlan:
         gate: Whether the motion gate skips unchanged frames.
         location: How sightings are placed, in words (``GPS track``, ``calibration``, ``camera position``, ...).
         camera: The registered camera, if the scan names one.
+        keyframe_gap_s: Seconds between the video's keyframes, when probed (fixed and PTZ cameras).
         warnings: Things the user should know (no location: no candidates).
         problem: Why the source cannot be scanned at all (unreadable header, broken track), if so.
     """
@@ -90,6 +93,7 @@ class SourcePlan:
     gate: bool = False
     location: str = "none"
     camera: CameraInfo | None = None
+    keyframe_gap_s: float | None = None
     warnings: tuple[str, ...] = ()
     problem: str | None = None
 
@@ -97,6 +101,20 @@ class SourcePlan:
     def camera_key(self) -> str | None:
         """The registered camera's key, if any."""
         return self.camera.key if self.camera is not None else None
+
+    @property
+    def tracker_fps(self) -> float:
+        """The nominal rate of the frames the tracker gets."""
+        if self.sampling.mode == "keyframes" and self.keyframe_gap_s:
+            return 1.0 / self.keyframe_gap_s
+        return tracker_fps(self.sampling)
+
+    def describe_sampling(self) -> str:
+        """The sampling in words, with the keyframe spacing when known (``keyframes (every 2.0 s)``)."""
+        gap = (
+            f" (every {self.keyframe_gap_s:.1f} s)" if self.keyframe_gap_s and self.sampling.mode == "keyframes" else ""
+        )
+        return f"{self.sampling}{gap}{' + gate' if self.gate else ''}"
 
 
 def plan_source(
@@ -114,6 +132,11 @@ def plan_source(
         return _plan_photo(source, options, camera, photo_tz)
     kind = options.kind or (camera.kind if camera is not None else None) or ("patrol" if source.track else "fixed")
     sampling = options.sampling_for(kind)
+    gap = None
+    if kind in ("fixed", "ptz") and options.sample is None and not options.skim:
+        gap = keyframe_interval(source.path)
+        if keyframes_suffice(gap):
+            sampling = Sampling.keyframes()
     base = SourcePlan(str(source.path), "video", kind, sampling, _mtime(source.path), START_MTIME, camera=camera)
     try:
         info = VideoSource(source.path, sampling=sampling).describe()
@@ -128,8 +151,9 @@ def plan_source(
         start_origin=origin,
         duration_s=info.duration,
         track=str(source.track) if track is not None else None,
-        gate=options.gate and kind in ("fixed", "ptz") and sampling.mode != "keyframes",
+        gate=options.gate and kind in ("fixed", "ptz"),
         location=location,
+        keyframe_gap_s=gap,
         warnings=warnings,
     )
 

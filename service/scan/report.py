@@ -185,8 +185,8 @@ def _html(report: ScanReport, thumbs: dict[int, str]) -> str:
         notes = "; ".join([*plan.warnings, *([line.error] if line.error else [])])
         lines.append(
             f'<tr class="{e(line.state)}"><td title="{e(plan.path)}">{e(Path(plan.path).name)}</td>'
-            f"<td>{e(line.state)}</td><td>{e(plan.kind or 'photo')}</td><td>{e(str(plan.sampling))}"
-            f"{' + gate' if plan.gate else ''}</td><td>{plan.start.astimezone(UTC):%Y-%m-%d %H:%M:%S}</td>"
+            f"<td>{e(line.state)}</td><td>{e(plan.kind or 'photo')}</td><td>{e(plan.describe_sampling())}</td>"
+            f"<td>{plan.start.astimezone(UTC):%Y-%m-%d %H:%M:%S}</td>"
             f"<td>{e(plan.start_origin)}</td><td>{e(plan.location)}</td>"
             f"<td class=num>{line.video_seconds:.1f}</td><td class=num>{line.frames}</td>"
             f"<td class=num>{line.hits}</td><td>{e(notes)}</td></tr>"

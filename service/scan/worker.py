@@ -25,7 +25,7 @@ from service.scan import jobs
 from service.scan.frames import FeedCounts, GatedDetector, feed_frames, photo_sightings, read_ahead
 from service.scan.hooks import PauseHook
 from service.scan.locate import plan_locator
-from service.scan.options import ScanOptions, tracker_fps
+from service.scan.options import ScanOptions
 from service.scan.plan import SourcePlan
 from service.scan.queries import recorded_tracks, source_totals
 from service.violations.records import ATTACHED, OPENED, Recorded
@@ -218,7 +218,7 @@ class ScanWorker:
     def _scan_video(self, source: _Source, frames_read: Callable[[int, float], None]) -> None:
         plan, counts = source.plan, source.counts
         gated = GatedDetector(source.detector, MotionGate(_gate_settings(plan))) if plan.gate else None
-        settings = PipelineSettings.for_camera(plan.kind, source.names, tracker_fps(plan.sampling))
+        settings = PipelineSettings.for_camera(plan.kind, source.names, plan.tracker_fps)
         try:
             with open_source(plan.path, sampling=plan.sampling) as frames:
                 run_source(

@@ -73,7 +73,7 @@ def test_a_fixed_camera_is_sampled_at_2_fps_behind_the_gate_and_placed_where_it_
     [
         (ScanOptions(kind="patrol"), "patrol", "5 fps", False),
         (ScanOptions(gate=False), "fixed", "2 fps", False),
-        (ScanOptions(skim=True), "fixed", "keyframes", False),
+        (ScanOptions(skim=True), "fixed", "keyframes", True),
         (ScanOptions(sample="all", kind="ptz"), "ptz", "every frame", True),
     ],
 )
@@ -110,3 +110,24 @@ def test_a_photo_is_timed_by_exif_and_placed_by_its_gps(tmp_path: Path) -> None:
     assert plan.start == datetime(2024, 5, 6, 2, 0, tzinfo=UTC)
     bare = plan_source(SourceFile(make_photo(tmp_path / "q.jpg"), "image"), ScanOptions(), None)
     assert bare.location == "none" and bare.warnings
+
+
+@pytest.mark.parametrize(
+    ("gop", "fps", "expected", "gap"),
+    [
+        (50, 25, "keyframes", 2.0),  # a camera's usual 2 s GOP: keyframes are enough, and far cheaper to decode
+        (250, 25, "2 fps", 10.0),  # a 'smart codec' GOP of 10 s: too sparse for the tracker, decode 2 fps
+        (5, 25, "2 fps", 0.2),  # keyframes 5 times a second: no saving, keep 2 fps
+    ],
+)
+def test_fixed_cameras_take_their_keyframes_when_those_are_a_few_seconds_apart(
+    tmp_path: Path, gop: int, fps: int, expected: str, gap: float | None
+) -> None:
+    video = make_video(tmp_path / "cam.mp4", frames=12 * fps, fps=fps, gop=gop)
+    plan = plan_source(SourceFile(video, "video"), ScanOptions(), FIXED)
+    assert str(plan.sampling) == expected and plan.gate
+    assert plan.keyframe_gap_s == (pytest.approx(gap) if gap is not None else None)
+    if expected == "keyframes":
+        assert plan.tracker_fps == pytest.approx(0.5) and plan.describe_sampling() == "keyframes (every 2.0 s) + gate"
+        assert str(plan_source(SourceFile(video, "video"), ScanOptions(sample="2fps"), FIXED).sampling) == "2 fps"
+        assert str(plan_source(SourceFile(video, "video"), ScanOptions(kind="patrol"), FIXED).sampling) == "5 fps"
