@@ -12,11 +12,19 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[all,dev]'
 	touch $(STAMP)
 
+# The main job on the embedded defaults: scan a patrol drive (generated, with its GPS track) and a real street video
+# with the shipped model into SQLite under out/demo/data, then open the review service with the filled queue.
+DEMO := out/demo
+DEMO_ENV := XIUHUA_DATA=$(DEMO)/data
+PORT ?= 8000
 demo: $(STAMP)
-	@mkdir -p out/demo
-	$(VENV)/bin/xiuhua detect $(SAMPLE) --annotate out/demo/annotated --output out/demo/detections.jsonl
-	@echo "demo: $$(wc -l < out/demo/detections.jsonl) detections in out/demo/detections.jsonl," \
-	  "annotated frames in out/demo/annotated/"
+	@mkdir -p $(DEMO)
+	@test -f $(DEMO)/patrol/truth.json || $(VENV)/bin/xiuhua synth patrol --out $(DEMO)/patrol --seed 4040 --passes 2 --fps 5
+	$(DEMO_ENV) $(VENV)/bin/xiuhua scan $(DEMO)/patrol $(SAMPLE) --report $(DEMO)/report
+	@$(DEMO_ENV) $(VENV)/bin/xiuhua users list 2>/dev/null | grep -qw demo || \
+	  echo demo-review | $(DEMO_ENV) $(VENV)/bin/xiuhua users add demo --role admin --password-stdin
+	@echo "demo: report in $(DEMO)/report/index.html; review queue at http://127.0.0.1:$(PORT)/ (user demo, password demo-review)"
+	$(DEMO_ENV) $(VENV)/bin/xiuhua serve --port $(PORT)
 
 # Debian's chromium (the review pages' browser test) and a CJK font (Chinese captions on evidence and pages).
 SYSPKGS := chromium fonts-wqy-zenhei
