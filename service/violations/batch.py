@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -37,7 +37,6 @@ class _Opened:
     """What a candidate opened by the batch needs besides its changing state."""
 
     event_code: str
-    class_name: str
     camera_id: int | None
 
 
@@ -96,11 +95,11 @@ class RecordingBatch:
                         found.append(self.state[candidate_id])
         return found
 
-    def open(self, candidate: NearbyCandidate, *, event_code: str, class_name: str, camera_id: int | None) -> int:
+    def open(self, candidate: NearbyCandidate, *, event_code: str, camera_id: int | None) -> int:
         """Open a candidate (``candidate.id`` is ignored); its provisional id."""
         provisional = -1 - len(self.opened)
-        self.opened[provisional] = _Opened(event_code, class_name, camera_id)
-        self._place(NearbyCandidate(**{**candidate.__dict__, "id": provisional}))
+        self.opened[provisional] = _Opened(event_code, camera_id)
+        self._place(replace(candidate, id=provisional))
         return provisional
 
     def attach(self, after: NearbyCandidate) -> None:
@@ -160,7 +159,7 @@ class RecordingBatch:
         return {
             "violation_type": candidate.violation_type,
             "event_code": opened.event_code,
-            "class_name": opened.class_name,
+            "class_name": candidate.class_name,
             "status": "open",
             "lat": candidate.lat,
             "lon": candidate.lon,

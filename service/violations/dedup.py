@@ -1,9 +1,40 @@
 """De-duplication by location: the pure part (no database).
 
-A new sighting attaches to an existing candidate of the same violation type when it lies within ``R`` metres of it
-(per violation type, default 50 m) and within the time window (default 24 h from the candidate's span, or without
-limit while the candidate's case is open). Otherwise it opens a new candidate. Attaching refines the candidate's
-position with a weighted mean (weights ``1 / accuracy²``).
+A located, accepted sighting attaches to the nearest candidate that matches it, and otherwise opens a new one.
+A candidate matches when all of these hold:
+
+- **What**: the same violation type and, with ``DedupSettings.match_class`` (the default), the same detector
+  class: posters, window ads and signboards a few metres apart stay apart. A reviewer's relabelling counts: the
+  candidate then matches sightings of its new class. Off, the violation type alone decides (the issue's wording).
+- **Where**: within the radius of the violation type (:data:`DEFAULT_RADII_M`, 50 m for other types). Positions
+  with a stated accuracy use it as it is; a sighting without one (external detections rarely say) may lie up to
+  ``max_radius_m`` (50 m) away, since nothing about it is known to a few metres. ``accuracy_sigmas`` can widen
+  the radius for poor positions to that many combined accuracies (off by default: see below).
+- **When**, by the candidate's state:
+
+  - *live* — open (waiting for review) or confirmed with its case open (not closed or void): any age. Reviewers
+    see one item per violation however long it waits in the queue, and an open case collects every re-sighting.
+    Attaching refines the position (weighted mean, weights ``1 / accuracy²``), widens the first/last seen,
+    counts the sighting and keeps the best score.
+  - *decided* — rejected, closed, or confirmed with its case closed or void: only within ``window`` (24 h) of its
+    last_seen. It absorbs the sighting — counted on it, nothing else changes: not its status (it is not queued
+    again), not its position, time span or score, so the window keeps running from the last sighting before the
+    decision. A false detection just rejected, or a case just closed, does not come straight back from the next
+    frames; after the window a new candidate opens, and reviewers see the place again.
+  - merged candidates never (their sightings moved to the candidate they were merged into).
+
+- **Not seen together**: a candidate already seen by the same source during the sighting's time span is another
+  object in the same frames: two objects in one frame are two candidates, however close.
+
+Why these radii (measured on synthetic patrol clips, three passes on different days, ground-truth boxes, seeds
+7101-7103; found share / candidates per found violation): advertising objects stand 3-4 m apart and their
+positions are off by ~3 m, so 5 m (98.8 % / 1.01; 8 m: 90.6 %); goods outside neighbouring shops 3-4 m apart,
+off by < 1 m, 8 m (91.5 % / 1.07; 12 m: 85 %); sheds 4 m apart, rooftop additions off by 6-30 m, 15 m (flat from 5
+to 20 m, worse from 25 m). Widening by the stated accuracy does not help there: the clips' GPS is exact but the
+patrol locator states ~5.5 m (5 m assumed for a track without accuracy), so one combined accuracy (~8 m) already
+merges neighbours (advertising found 88 % at ``accuracy_sigmas=1``). External detections (no accuracy, 10 m GPS
+noise per axis, objects >= 110 m apart) need ~40 m: same-object detections lie up to ~3.5 x 10 m apart; with the
+50 m reach for unknown accuracy, 1 000 objects x 50 detections give 1 004 candidates (benchmarks/ingest.py).
 
 The database side (:mod:`service.violations.queries`) finds the candidates inside a bounding box around the point
 (indexed lat/lon columns) and, on PostgreSQL, serialises writers with one advisory lock per grid cell: every
@@ -15,17 +46,24 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
 from service.violations.observation import Observation
 
 # Metres per degree of latitude on the mean Earth sphere (radius 6 371 008.8 m).
 METRES_PER_DEGREE = math.pi / 180.0 * 6_371_008.8
 DEFAULT_RADIUS_M = 50.0
+# Radii of the product's violation types, metres: small objects close together (posters, window ads) need a
+# small one; a stall or a pile moves a little between days; a shed or a rooftop addition is large.
+DEFAULT_RADII_M: Mapping[str, float] = MappingProxyType(
+    {"illegal_advertising": 5.0, "street_occupation": 8.0, "illegal_construction": 15.0}
+)
 DEFAULT_WINDOW = timedelta(hours=24)
-# Accuracy assumed for an observation located without one (external detections rarely say), metres.
+# Accuracy assumed, for weighting positions, of an observation located without one (external detections rarely
+# say), metres. How far such an observation reaches is DedupSettings.max_radius_m.
 DEFAULT_ACCURACY_M = 10.0
 # No position is trusted below this: keeps weights bounded, so an old candidate still follows new sightings.
 MIN_ACCURACY_M = 1.0
@@ -37,29 +75,67 @@ LOCK_CELL_DEGREES = 0.01
 
 @dataclass(frozen=True)
 class DedupSettings:
-    """How close in space and time a sighting must be to attach to a candidate.
+    """Where and when a sighting attaches to a candidate (the rules are in the module's docstring).
 
     Attributes:
-        radius_m: Radius in metres per violation type; types not listed use ``default_radius_m``.
+        radius_m: Radius in metres per violation type; types not listed use ``default_radius_m``. The default
+            (:data:`DEFAULT_RADII_M`) replaces the whole mapping when given: list every type you care about.
         default_radius_m: Radius for the other types.
-        window: Largest gap between the sighting and the candidate's first/last seen; a candidate whose case is
-            still open (not closed or void) attaches at any time.
+        window: How long after its last sighting a decided candidate (rejected, or its case ended) still
+            absorbs sightings at its place. Open candidates and open cases take sightings at any age.
+        match_class: Attach only to candidates of the sighting's detector class (besides its violation type);
+            off: the violation type alone.
+        max_radius_m: The reach of a sighting located without an accuracy, and the most that widening by
+            accuracy can reach.
+        accuracy_sigmas: Widen the radius to this many combined accuracies of the two positions
+            (``sqrt(candidate² + sighting²)``) when that is larger; 0 keeps the radius.
     """
 
-    radius_m: Mapping[str, float] = field(default_factory=dict)
+    radius_m: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_RADII_M))
     default_radius_m: float = DEFAULT_RADIUS_M
     window: timedelta = DEFAULT_WINDOW
+    match_class: bool = True
+    max_radius_m: float = DEFAULT_RADIUS_M
+    accuracy_sigmas: float = 0.0
 
     def __post_init__(self) -> None:
-        for name, radius in {**self.radius_m, "default": self.default_radius_m}.items():
-            if not (math.isfinite(radius) and radius > 0):
+        radii = {**self.radius_m, "default": self.default_radius_m, "max_radius_m": self.max_radius_m}
+        for name, radius in radii.items():
+            if not (isinstance(radius, int | float) and math.isfinite(radius) and radius > 0):
                 raise ValueError(f"dedup radius for {name} must be a positive number of metres, got {radius!r}")
         if self.window < timedelta(0):
             raise ValueError(f"dedup window must not be negative, got {self.window}")
+        if not (math.isfinite(self.accuracy_sigmas) and self.accuracy_sigmas >= 0):
+            raise ValueError(f"dedup accuracy_sigmas must be a number >= 0, got {self.accuracy_sigmas!r}")
 
     def radius_for(self, violation_type: str) -> float:
-        """The radius in metres for ``violation_type``."""
+        """The radius in metres for ``violation_type``, for positions with a stated accuracy."""
         return self.radius_m.get(violation_type, self.default_radius_m)
+
+    def search_radius_m(self, violation_type: str, accuracy_m: float | None) -> float:
+        """The farthest a sighting of ``violation_type`` located with ``accuracy_m`` can reach from a candidate.
+
+        What the database search must cover, before any candidate's accuracy is known.
+        """
+        radius = self.radius_for(violation_type)
+        if accuracy_m is None or self.accuracy_sigmas > 0:
+            return max(radius, self.max_radius_m)
+        return radius
+
+    def reach_m(self, violation_type: str, candidate_accuracy_m: float | None, accuracy_m: float | None) -> float:
+        """How far from a candidate (accuracy ``candidate_accuracy_m``) a sighting may lie and attach to it.
+
+        The type's radius; ``max_radius_m`` for a sighting without an accuracy (there is nothing to gate by);
+        widened to ``accuracy_sigmas`` combined accuracies, up to ``max_radius_m``, when the positions are poor.
+        """
+        radius = self.radius_for(violation_type)
+        if accuracy_m is None:
+            return max(radius, self.max_radius_m)
+        if self.accuracy_sigmas <= 0:
+            return radius
+        held = DEFAULT_ACCURACY_M if candidate_accuracy_m is None else candidate_accuracy_m
+        widened = min(self.accuracy_sigmas * math.hypot(held, accuracy_m), self.max_radius_m)
+        return max(radius, widened)
 
 
 @dataclass(frozen=True)
@@ -123,6 +199,7 @@ class NearbyCandidate:
     Attributes:
         id: Candidate id (negative for one opened by the batch and not yet written).
         violation_type: Its violation type.
+        class_name: Its detector class (a reviewer's relabelling included).
         lat: Latitude of its refined position.
         lon: Longitude of its refined position.
         accuracy_m: Uncertainty of that position (``None``: not known).
@@ -130,11 +207,13 @@ class NearbyCandidate:
         last_seen: When it was last seen.
         sightings_count: Sightings attached so far.
         score: Best score among them.
+        status: ``open``, ``confirmed``, ``rejected`` or ``closed`` (merged candidates never come here).
         case_open: Whether it became a case that is neither closed nor void.
     """
 
     id: int
     violation_type: str
+    class_name: str
     lat: float
     lon: float
     accuracy_m: float | None
@@ -142,7 +221,19 @@ class NearbyCandidate:
     last_seen: datetime
     sightings_count: int
     score: float
+    status: str
     case_open: bool
+
+    @property
+    def live(self) -> bool:
+        """Waiting for review, or confirmed with its case still open: takes sightings at any age and follows them."""
+        return self.status == "open" or (self.status == "confirmed" and self.case_open)
+
+    def takes_at(self, observation: Observation, window: timedelta) -> bool:
+        """Whether ``observation``'s time lets it attach: any time while live, else within ``window`` of its span."""
+        if self.live:
+            return True
+        return observation.first_seen <= self.last_seen + window and observation.last_seen >= self.first_seen - window
 
 
 def metres_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -154,24 +245,28 @@ def metres_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def choose_candidate(
-    candidates: list[NearbyCandidate],
-    *,
-    lat: float,
-    lon: float,
-    first_seen: datetime,
-    last_seen: datetime,
-    radius_m: float,
-    window: timedelta,
+    candidates: Iterable[NearbyCandidate], observation: Observation, *, violation_type: str, settings: DedupSettings
 ) -> NearbyCandidate | None:
-    """The nearest candidate within ``radius_m`` and the time window, or ``None`` (ties: the oldest id)."""
+    """The nearest candidate ``observation`` may attach to, or ``None`` (ties: the oldest id).
+
+    It may attach to a candidate of ``violation_type`` (and of its class, with ``settings.match_class``) that
+    takes sightings at its time (:meth:`NearbyCandidate.takes_at`) and lies within reach
+    (:meth:`DedupSettings.reach_m`).
+    """
+    location = observation.location
+    assert location is not None, "only located sightings attach"
     best: tuple[float, int] | None = None
     chosen = None
     for candidate in candidates:
-        in_time = candidate.case_open or (
-            first_seen <= candidate.last_seen + window and last_seen >= candidate.first_seen - window
-        )
-        distance = metres_between(lat, lon, candidate.lat, candidate.lon)
-        if in_time and distance <= radius_m and (best is None or (distance, candidate.id) < best):
+        if candidate.violation_type != violation_type:
+            continue
+        if settings.match_class and candidate.class_name != observation.class_name:
+            continue
+        if not candidate.takes_at(observation, settings.window):
+            continue
+        distance = metres_between(location.lat, location.lon, candidate.lat, candidate.lon)
+        reach = settings.reach_m(violation_type, candidate.accuracy_m, location.accuracy_m)
+        if distance <= reach and (best is None or (distance, candidate.id) < best):
             best, chosen = (distance, candidate.id), candidate
     return chosen
 
@@ -183,7 +278,11 @@ def observation_weight(accuracy_m: float | None) -> float:
 
 
 def attach(candidate: NearbyCandidate, observation: Observation) -> NearbyCandidate:
-    """The candidate after one more sighting: refined position, wider time span, one more sighting, best score.
+    """The candidate after one more sighting.
+
+    A live candidate (:attr:`NearbyCandidate.live`) gets a refined position, a wider time span, one more
+    sighting and the best score. A decided one only counts the sighting: it keeps its position, span, score and
+    status, so its window keeps running from the last sighting before the decision.
 
     The position is the weighted mean of the candidate's and the sighting's (weights ``1 / accuracy²``). The
     candidate's accuracy stands for the weight of everything seen so far, so no extra column is needed; it is
@@ -192,6 +291,8 @@ def attach(candidate: NearbyCandidate, observation: Observation) -> NearbyCandid
     """
     location = observation.location
     assert location is not None, "only located sightings attach"
+    if not candidate.live:
+        return replace(candidate, sightings_count=candidate.sightings_count + 1)
     held = observation_weight(candidate.accuracy_m)
     added = observation_weight(location.accuracy_m)
     total = held + added

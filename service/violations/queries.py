@@ -46,10 +46,12 @@ CANDIDATES = cast(Table, Candidate.__table__)
 EVIDENCE = cast(Table, Evidence.__table__)
 CASES = cast(Table, Case.__table__)
 
-# Case stages after which new sightings no longer attach to the case's candidate.
+# Case stages after which the case's candidate counts as decided (it absorbs sightings only within the window).
 ENDED_CASE_STAGES = ("closed", "void")
-# Candidate statuses that can take new sightings: open ones, and confirmed ones while their case is open.
-ATTACHABLE_STATUSES = ("open", "confirmed")
+# Candidate statuses that can take new sightings: open ones and confirmed ones while their case is open (at any
+# age), and decided ones (rejected, closed, confirmed with an ended case) last seen within the window. Merged
+# candidates never: their sightings went to the candidate they were merged into.
+ATTACHABLE_STATUSES = ("open", "confirmed", "rejected", "closed")
 # Bound on the number of ids in one IN (...) list (SQLite allows 32 766 variables).
 ID_CHUNK = 900
 
@@ -86,16 +88,22 @@ BOX_CHUNK = 500
 
 # Attachable candidates inside any of the boxes given as a JSON array of {"t", "s", "n", "w", "e"} (violation
 # type, south, north, west, east): one statement for a whole batch, the boxes joined as a table so each one is
-# an index range scan on ix_candidates_type_status_lat_lon. SQLite: CROSS JOIN keeps the boxes the outer loop.
-# The plans are checked in tests/service/violations/test_query_plans.py.
+# an index range scan on ix_candidates_type_status_lat_lon (status IN (...) is a few ranges of that index); the
+# live/window condition is checked on the rows the ranges find. :since is the batch's earliest first_seen minus
+# the window: decided candidates last seen before it cannot take any of the batch's sightings. SQLite: CROSS
+# JOIN keeps the boxes the outer loop. The plans are checked in tests/service/violations/test_query_plans.py.
 _CASE_OPEN = (
     "EXISTS (SELECT 1 FROM cases AS k WHERE k.candidate_id = c.id AND k.stage NOT IN "
     f"({', '.join(repr(stage) for stage in ENDED_CASE_STAGES)}))"
 )
 _ATTACHABLE = f"c.status IN ({', '.join(repr(status) for status in ATTACHABLE_STATUSES)})"
+_TAKES = {
+    dialect: f"(c.status = 'open' OR c.last_seen >= {since} OR (c.status = 'confirmed' AND {_CASE_OPEN}))"
+    for dialect, since in (("sqlite", ":since"), ("postgresql", "CAST(:since AS timestamptz)"))
+}
 _NEAR_COLUMNS = (
-    "c.id, c.violation_type, c.lat, c.lon, c.accuracy_m, c.first_seen, c.last_seen, c.sightings_count, c.score, "
-    f"{_CASE_OPEN} AS case_open"
+    "c.id, c.violation_type, c.class_name, c.lat, c.lon, c.accuracy_m, c.first_seen, c.last_seen, "
+    f"c.sightings_count, c.score, c.status, {_CASE_OPEN} AS case_open"
 )
 NEAR_SQL = {
     "sqlite": f"""
@@ -103,7 +111,7 @@ NEAR_SQL = {
         WHERE c.violation_type = json_extract(b.value, '$.t') AND {_ATTACHABLE}
           AND c.lat BETWEEN json_extract(b.value, '$.s') AND json_extract(b.value, '$.n')
           AND c.lon BETWEEN json_extract(b.value, '$.w') AND json_extract(b.value, '$.e')
-          AND (c.status = 'open' OR {_CASE_OPEN})""",
+          AND {_TAKES["sqlite"]}""",
     # LATERAL ... OFFSET 0 keeps each box an index scan (unfenced, the planner hash-joins on the type alone).
     "postgresql": f"""
         SELECT near.* FROM json_to_recordset(CAST(:boxes AS json)) AS b(t text, s float8, n float8, w float8, e float8)
@@ -111,13 +119,14 @@ NEAR_SQL = {
             SELECT {_NEAR_COLUMNS} FROM candidates AS c
             WHERE c.violation_type = b.t AND {_ATTACHABLE}
               AND c.lat BETWEEN b.s AND b.n AND c.lon BETWEEN b.w AND b.e
-              AND (c.status = 'open' OR {_CASE_OPEN})
+              AND {_TAKES["postgresql"]}
             OFFSET 0
         ) AS near""",
 }
 _NEAR_TYPES = (
     CANDIDATES.c.id,
     CANDIDATES.c.violation_type,
+    CANDIDATES.c.class_name,
     CANDIDATES.c.lat,
     CANDIDATES.c.lon,
     CANDIDATES.c.accuracy_m,
@@ -125,12 +134,16 @@ _NEAR_TYPES = (
     CANDIDATES.c.last_seen,
     CANDIDATES.c.sightings_count,
     CANDIDATES.c.score,
+    CANDIDATES.c.status,
     column("case_open", Boolean),
 )
-_NEAR = {name: text(sql).columns(*_NEAR_TYPES) for name, sql in NEAR_SQL.items()}
+_NEAR = {
+    name: text(sql).bindparams(bindparam("since", type_=CANDIDATES.c.last_seen.type)).columns(*_NEAR_TYPES)
+    for name, sql in NEAR_SQL.items()
+}
 
 
-def _near_one_box(box: SearchBox, violation_type: str) -> Select[Any]:
+def _near_one_box(box: SearchBox, violation_type: str, since: datetime) -> Select[Any]:
     """The same search for one box in portable SQL (databases other than SQLite and PostgreSQL)."""
     candidate = CANDIDATES.c
     case_open = exists().where(CASES.c.candidate_id == candidate.id, CASES.c.stage.not_in(ENDED_CASE_STAGES))
@@ -139,7 +152,7 @@ def _near_one_box(box: SearchBox, violation_type: str) -> Select[Any]:
         candidate.status.in_(ATTACHABLE_STATUSES),
         candidate.lat.between(box.south, box.north),
         candidate.lon.between(box.west, box.east),
-        or_(candidate.status == "open", case_open),
+        or_(candidate.status == "open", candidate.last_seen >= since, and_(candidate.status == "confirmed", case_open)),
     )
 
 
@@ -229,24 +242,29 @@ def _insert_many(session: Session, table: Table, rows: Sequence[dict[str, Any]])
     return ids
 
 
-def candidates_near(session: Session, *, boxes: Sequence[tuple[str, SearchBox]]) -> list[NearbyCandidate]:
+def candidates_near(
+    session: Session, *, boxes: Sequence[tuple[str, SearchBox]], since: datetime
+) -> list[NearbyCandidate]:
     """Candidates that could take a sighting in any of ``boxes`` (each with its violation type), each once.
 
-    Open candidates, and confirmed ones whose case is neither closed nor void, of the box's violation type and
-    inside it. The exact radius, the time window and "seen together" are for the caller to check.
+    Of the box's violation type and inside it: open candidates, confirmed ones whose case is neither closed nor
+    void, and decided ones (rejected, closed, confirmed with an ended case) last seen at or after ``since``. The
+    exact reach, class, time window and "seen together" are for the caller to check.
     """
     connection = session.connection()
     statement = _NEAR.get(connection.dialect.name)
     found: dict[int, NearbyCandidate] = {}
     if statement is None:
         rows: Iterator[Any] = (
-            row for violation_type, box in boxes for row in connection.execute(_near_one_box(box, violation_type))
+            row
+            for violation_type, box in boxes
+            for row in connection.execute(_near_one_box(box, violation_type, since))
         )
     else:
         rows = (
             row
             for chunk in _chunks(boxes, BOX_CHUNK)
-            for row in connection.execute(statement, {"boxes": boxes_json(chunk)})
+            for row in connection.execute(statement, {"boxes": boxes_json(chunk), "since": since})
         )
     for row in rows:
         found.setdefault(row[0], NearbyCandidate(*row))

@@ -2,7 +2,7 @@
 
 Example::
 
-    recorder = Recorder(DedupSettings(radius_m={"illegal_construction": 30.0}))
+    recorder = Recorder(DedupSettings(radius_m={**DEFAULT_RADII_M, "illegal_construction": 30.0}))
     with session_factory(engine)() as session:
         outcome = recorder.record(session, observation, rule_book.judge(observation), evidence=stored_files)
         session.commit()
@@ -60,7 +60,8 @@ class Recorder:
 
     def __init__(self, settings: DedupSettings | None = None) -> None:
         """Args:
-        settings: Radius per violation type and time window; every writer of a database should use the same.
+        settings: Radii, class matching and the window of decided candidates (:class:`DedupSettings`); every
+            writer of a database should use the same.
         """
         self.settings = settings or DedupSettings()
         self._camera_ids: dict[str, int | None] = {}
@@ -134,7 +135,8 @@ class Recorder:
             for recording, box in zip(recordings, boxes, strict=True)
             if box is not None
         ]
-        candidates = queries.candidates_near(session, boxes=searched) if searched else []
+        since = min(o.first_seen for o in observations) - self.settings.window
+        candidates = queries.candidates_near(session, boxes=searched, since=since) if searched else []
         spans = {}
         if candidates:
             spans = queries.sighting_spans(
@@ -156,12 +158,9 @@ class Recorder:
         assert location is not None and violation_type is not None  # checked by _drop_reason
         chosen = choose_candidate(
             batch.nearby(violation_type, box, observation),
-            lat=location.lat,
-            lon=location.lon,
-            first_seen=observation.first_seen,
-            last_seen=observation.last_seen,
-            radius_m=box.radius_m,
-            window=self.settings.window,
+            observation,
+            violation_type=violation_type,
+            settings=self.settings,
         )
         if chosen is not None:
             batch.attach(attach(chosen, observation))
@@ -169,6 +168,7 @@ class Recorder:
         opened = NearbyCandidate(
             id=0,
             violation_type=violation_type,
+            class_name=observation.class_name,
             lat=location.lat,
             lon=location.lon,
             accuracy_m=first_accuracy(location.accuracy_m),
@@ -176,16 +176,15 @@ class Recorder:
             last_seen=observation.last_seen,
             sightings_count=1,
             score=observation.score,
+            status="open",
             case_open=False,
         )
-        provisional = batch.open(
-            opened, event_code=verdict.event_code or "", class_name=observation.class_name, camera_id=camera_id
-        )
+        provisional = batch.open(opened, event_code=verdict.event_code or "", camera_id=camera_id)
         return provisional, OPENED
 
     def _box(self, observation: Observation, verdict: VerdictLike) -> SearchBox:
         assert observation.location is not None and verdict.violation_type is not None
-        radius_m = self.settings.radius_for(verdict.violation_type)
+        radius_m = self.settings.search_radius_m(verdict.violation_type, observation.location.accuracy_m)
         return SearchBox.around(observation.location.lat, observation.location.lon, radius_m)
 
     def _camera_id(self, session: Session, key: str | None) -> int | None:

@@ -37,14 +37,18 @@ def make_observation(
     score: float = 0.6,
     accuracy_m: float | None = None,
     located: bool = True,
+    class_name: str | None = None,
 ) -> Observation:
-    """An observation of the class of ``violation_type``, seen ``minutes`` after :data:`T0`."""
+    """An observation of ``class_name`` (default: the class of ``violation_type``), seen ``minutes`` after :data:`T0`.
+
+    Without ``accuracy_m`` the position has no stated accuracy (like an external detection's).
+    """
     first = T0 + timedelta(minutes=minutes)
     lat, lon = place(north_m, east_m)
     return Observation(
         source=source,
         track_key=key,
-        class_name=CLASS_OF_TYPE[violation_type][0],
+        class_name=class_name or CLASS_OF_TYPE[violation_type][0],
         first_seen=first,
         last_seen=first + timedelta(minutes=duration_minutes),
         frames_seen=3,

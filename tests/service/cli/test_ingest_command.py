@@ -110,13 +110,22 @@ def test_bad_radius_is_a_usage_error(tmp_path: Path, option: str, message: str) 
     assert message in result.output
 
 
-def test_radius_option_changes_dedup(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("options", "opened"),
+    [
+        ([], 1),  # a detection without an accuracy reaches 50 m
+        (["--max-radius", "20"], 2),
+        (["--max-radius", "20", "--radius", "street_occupation=40"], 1),  # the type's radius, when larger
+        (["--max-radius", "20", "--radius", "illegal_advertising=40"], 2),
+    ],
+)
+def test_radius_options_change_dedup(tmp_path: Path, options: list[str], opened: int) -> None:
     near = json.loads(GOOD) | {"lat": 30.2741 + 30 / 111_195, "time": "2026-05-01T20:40:00+08:00"}
     file = write_lines(tmp_path / "d.jsonl", [GOOD, json.dumps(near)])
     url = f"sqlite:///{tmp_path / 'x.db'}"
-    result = runner.invoke(make_app(), ["ingest", str(file), "--radius", "street_occupation=20", "--database", url])
+    result = runner.invoke(make_app(), ["ingest", str(file), *options, "--database", url])
     assert result.exit_code == 0, result.output
-    assert "2 candidates opened, 0 attached" in result.stdout
+    assert f"{opened} candidates opened, {2 - opened} attached" in result.stdout
 
 
 def test_database_url_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,7 +21,7 @@ def _fill(engine: Engine, count: int) -> list[tuple[float, float]]:
             "violation_type": rng.choice(["street_occupation", "illegal_advertising"]),
             "event_code": "0501",
             "class_name": "vendor_stall",
-            "status": rng.choice(["open", "open", "rejected"]),
+            "status": rng.choice(["open", "open", "rejected", "confirmed", "merged"]),
             "lat": lat,
             "lon": lon,
             "first_seen": T0,
@@ -44,7 +44,8 @@ def test_the_batch_search_uses_the_bounding_box_index(engine: Engine) -> None:
         plan = [
             " ".join(str(part) for part in row)
             for row in connection.execute(
-                text(explain + queries.NEAR_SQL[dialect]), {"boxes": queries.boxes_json(boxes)}
+                text(explain + queries.NEAR_SQL[dialect]),
+                {"boxes": queries.boxes_json(boxes), "since": "2026-04-30 08:00:00.000000"},
             )
         ]
     text_plan = "\n".join(plan)

@@ -20,6 +20,9 @@ from service.violations.observation import Observation
 from service.violations.recorder import NOT_LOCATED, Recorder, Recording
 from service.violations.records import EvidenceRecord, Recorded
 from service.violations.verdicts import ClassVerdict
+from vision.taxonomy import load_taxonomy
+
+TAXONOMY = load_taxonomy()
 
 
 def record(
@@ -36,9 +39,7 @@ def record(
 
 
 def _type_of(observation: Observation) -> str:
-    return {"vendor_stall": "street_occupation", "banner": "illegal_advertising", "shed": "illegal_construction"}[
-        observation.class_name
-    ]
+    return TAXONOMY.violation_of(observation.class_name).key
 
 
 def candidates(engine: Engine) -> list[Candidate]:
@@ -68,24 +69,42 @@ def test_nearby_sightings_attach_and_count(engine: Engine) -> None:
 
 
 @pytest.mark.parametrize(
-    ("violation_type", "distance_m", "attaches"),
+    ("violation_type", "distance_m", "accuracy_m", "attaches"),
     [
-        ("street_occupation", 45.0, True),  # default radius 50 m
-        ("street_occupation", 55.0, False),
-        ("illegal_construction", 15.0, True),  # configured 20 m
-        ("illegal_construction", 25.0, False),
-        ("illegal_advertising", 95.0, True),  # configured 100 m
-        ("illegal_advertising", 105.0, False),
+        ("street_occupation", 7.0, 3.0, True),  # default radius 8 m
+        ("street_occupation", 9.0, 3.0, False),
+        ("street_occupation", 45.0, None, True),  # no stated accuracy: 50 m
+        ("street_occupation", 55.0, None, False),
+        ("illegal_construction", 15.0, 3.0, True),  # configured 20 m
+        ("illegal_construction", 25.0, 3.0, False),
+        ("illegal_advertising", 95.0, 3.0, True),  # configured 100 m
+        ("illegal_advertising", 105.0, None, False),
     ],
 )
-def test_radius_per_violation_type(engine: Engine, violation_type: str, distance_m: float, attaches: bool) -> None:
-    settings = DedupSettings(radius_m={"illegal_construction": 20.0, "illegal_advertising": 100.0})
+def test_radius_per_violation_type(
+    engine: Engine, violation_type: str, distance_m: float, accuracy_m: float | None, attaches: bool
+) -> None:
+    settings = DedupSettings(
+        radius_m={"street_occupation": 8.0, "illegal_construction": 20.0, "illegal_advertising": 100.0}
+    )
     recorder = Recorder(settings)
-    first = make_observation("a", violation_type=violation_type)
-    second = make_observation("b", east_m=distance_m, minutes=5, violation_type=violation_type)
+    first = make_observation("a", violation_type=violation_type, accuracy_m=accuracy_m)
+    second = make_observation("b", east_m=distance_m, minutes=5, violation_type=violation_type, accuracy_m=accuracy_m)
     outcomes = record(engine, first, second, recorder=recorder)
     assert outcomes[1].action == ("attached" if attaches else "opened")
     assert len(candidates(engine)) == (1 if attaches else 2)
+
+
+def test_default_radii_keep_close_advertising_apart(engine: Engine) -> None:
+    # Two banners 7 m apart seen on different days: two violations; one of them again 3 m off: the same.
+    outcomes = record(
+        engine,
+        make_observation("a", violation_type="illegal_advertising", accuracy_m=5.5),
+        make_observation("b", east_m=7, minutes=60 * 24 * 3, violation_type="illegal_advertising", accuracy_m=5.5),
+        make_observation("c", east_m=10, minutes=60 * 24 * 6, violation_type="illegal_advertising", accuracy_m=5.5),
+    )
+    assert [o.action for o in outcomes] == ["opened", "opened", "attached"]
+    assert outcomes[2].candidate_id == outcomes[1].candidate_id
 
 
 def test_types_never_mix(engine: Engine) -> None:
@@ -97,25 +116,19 @@ def test_types_never_mix(engine: Engine) -> None:
     assert sorted(c.violation_type for c in candidates(engine)) == ["illegal_advertising", "street_occupation"]
 
 
-@pytest.mark.parametrize(
-    ("window_hours", "gap_hours", "attaches"), [(24, 23.5, True), (24, 24.5, False), (2, 1.5, True), (2, 3, False)]
-)
-def test_time_window_from_last_seen(engine: Engine, window_hours: float, gap_hours: float, attaches: bool) -> None:
-    recorder = Recorder(DedupSettings(window=timedelta(hours=window_hours)))
+@pytest.mark.parametrize("gap_hours", [0.5, 30, 24 * 7, 24 * 90])
+def test_an_open_candidate_takes_sightings_at_any_age(engine: Engine, gap_hours: float) -> None:
+    # Reviewers see one item per violation however long it waits in the queue.
+    recorder = Recorder(DedupSettings(window=timedelta(hours=24)))
     outcomes = record(
         engine,
         make_observation("a", minutes=0, duration_minutes=30),
         make_observation("b", north_m=5, minutes=30 + gap_hours * 60),
         recorder=recorder,
     )
-    assert outcomes[1].action == ("attached" if attaches else "opened")
-
-
-def test_an_older_sighting_arriving_late_attaches_within_the_window(engine: Engine) -> None:
-    outcomes = record(engine, make_observation("late", minutes=600), make_observation("early", north_m=3, minutes=0))
     assert outcomes[1].action == "attached"
     (candidate,) = candidates(engine)
-    assert (candidate.first_seen, candidate.last_seen) == (T0, T0 + timedelta(minutes=600))
+    assert candidate.last_seen == T0 + timedelta(minutes=30 + gap_hours * 60)
 
 
 def _make_case(engine: Engine, candidate_id: int, stage: str, status: str = "confirmed") -> None:
@@ -136,27 +149,107 @@ def _make_case(engine: Engine, candidate_id: int, stage: str, status: str = "con
         session.commit()
 
 
-@pytest.mark.parametrize(("stage", "attaches"), [("dispatched", True), ("accepted", True), ("closed", False)])
-def test_open_case_takes_sightings_beyond_the_window(engine: Engine, stage: str, attaches: bool) -> None:
+@pytest.mark.parametrize(
+    ("stage", "days", "attaches"),
+    [
+        ("dispatched", 10, True),
+        ("accepted", 10, True),
+        ("closed", 10, False),
+        ("void", 10, False),
+        ("closed", 0.5, True),
+    ],
+)
+def test_open_case_takes_sightings_beyond_the_window(engine: Engine, stage: str, days: float, attaches: bool) -> None:
     (first,) = record(engine, make_observation("a"))
     assert first.candidate_id is not None
     _make_case(engine, first.candidate_id, stage)
-    ten_days = 10 * 24 * 60
-    (later,) = record(engine, make_observation("b", east_m=10, minutes=ten_days))
+    (later,) = record(engine, make_observation("b", east_m=5, minutes=days * 24 * 60))
     assert later.action == ("attached" if attaches else "opened")
     assert (later.candidate_id == first.candidate_id) is attaches
+    assert candidates(engine)[0].status == "confirmed"
 
 
-@pytest.mark.parametrize("status", ["rejected", "merged", "closed"])
-def test_candidates_out_of_the_queue_take_nothing(engine: Engine, status: str) -> None:
-    (first,) = record(engine, make_observation("a"))
+def _set_status(engine: Engine, candidate_id: int | None, status: str) -> None:
     with session_factory(engine)() as session:
-        candidate = session.get(Candidate, first.candidate_id)
+        candidate = session.get(Candidate, candidate_id)
         assert candidate is not None
         candidate.status = status
         session.commit()
+
+
+@pytest.mark.parametrize(
+    ("window_hours", "gap_hours", "absorbs"), [(24, 0.1, True), (24, 23.5, True), (24, 24.5, False), (2, 3, False)]
+)
+@pytest.mark.parametrize("status", ["rejected", "closed"])
+def test_a_decided_candidate_absorbs_sightings_within_the_window(
+    engine: Engine, status: str, window_hours: float, gap_hours: float, absorbs: bool
+) -> None:
+    recorder = Recorder(DedupSettings(window=timedelta(hours=window_hours)))
+    (first,) = record(engine, make_observation("a", minutes=0, duration_minutes=30, score=0.5), recorder=recorder)
+    _set_status(engine, first.candidate_id, status)
+    (before,) = candidates(engine)
+    (later,) = record(
+        engine, make_observation("b", east_m=3, minutes=30 + gap_hours * 60, score=0.9), recorder=recorder
+    )
+    assert later.action == ("attached" if absorbs else "opened")
+    assert (later.candidate_id == first.candidate_id) is absorbs
+    after = candidates(engine)[0]
+    # Counted on it, nothing else: still decided (not queued again), same place, span and score.
+    assert after.sightings_count == (2 if absorbs else 1)
+    assert (after.status, after.lat, after.lon, after.last_seen, after.score) == (
+        before.status,
+        before.lat,
+        before.lon,
+        before.last_seen,
+        before.score,
+    )
+
+
+def test_a_decided_candidate_absorbs_only_within_the_window_from_before_the_decision(engine: Engine) -> None:
+    # Absorbing does not move last_seen, so a detection that keeps coming back is shown again after the window.
+    (first,) = record(engine, make_observation("a"))
+    _set_status(engine, first.candidate_id, "rejected")
+    hourly = [make_observation(f"h{hour}", east_m=1, minutes=60 * hour) for hour in range(1, 27, 5)]
+    outcomes = record(engine, *hourly)
+    assert [o.action for o in outcomes] == ["attached"] * 5 + ["opened"]
+    open_ones = [c for c in candidates(engine) if c.status == "open"]
+    assert [c.id for c in open_ones] == [outcomes[-1].candidate_id]
+
+
+def test_merged_candidates_take_nothing(engine: Engine) -> None:
+    (first,) = record(engine, make_observation("a"))
+    _set_status(engine, first.candidate_id, "merged")
     (later,) = record(engine, make_observation("b", east_m=3, minutes=5))
     assert later.action == "opened"
+
+
+def test_class_must_match(engine: Engine) -> None:
+    # Goods outside a shop and a vendor's stall at one spot are two street-occupation violations.
+    stall = make_observation("a", accuracy_m=3.0)
+    goods = make_observation("b", east_m=1, minutes=60, accuracy_m=3.0, class_name="goods_outside_shop")
+    outcomes = record(engine, stall, goods)
+    assert [o.action for o in outcomes] == ["opened", "opened"]
+    by_type = Recorder(DedupSettings(match_class=False))
+    (again,) = record(
+        engine, make_observation("c", east_m=0.5, minutes=120, class_name="material_pile"), recorder=by_type
+    )
+    assert again.action == "attached"
+
+
+def test_a_relabelled_candidate_matches_its_new_class(engine: Engine) -> None:
+    (first,) = record(engine, make_observation("a", accuracy_m=3.0))
+    with session_factory(engine)() as session:
+        candidate = session.get(Candidate, first.candidate_id)
+        assert candidate is not None
+        candidate.class_name = "goods_outside_shop"  # what the review's relabel does
+        session.commit()
+    outcomes = record(
+        engine,
+        make_observation("b", east_m=1, minutes=60, accuracy_m=3.0, class_name="goods_outside_shop"),
+        make_observation("c", east_m=1, minutes=90, accuracy_m=3.0),
+    )
+    assert [o.action for o in outcomes] == ["attached", "opened"]
+    assert outcomes[0].candidate_id == first.candidate_id
 
 
 def test_recording_twice_changes_nothing(engine: Engine) -> None:
@@ -230,11 +323,11 @@ def test_position_is_the_accuracy_weighted_mean(engine: Engine) -> None:
     record(
         engine,
         make_observation("a", north_m=0, accuracy_m=5.0),
-        make_observation("b", north_m=30, accuracy_m=10.0, minutes=1),
+        make_observation("b", north_m=7.5, accuracy_m=10.0, minutes=1),
     )
     (candidate,) = candidates(engine)
-    # Weights 1/25 and 1/100: the mean lies 30 * (1/100) / (1/25 + 1/100) = 6 m north of the first.
-    expected = place(north_m=6.0)
+    # Weights 1/25 and 1/100: the mean lies 7.5 * (1/100) / (1/25 + 1/100) = 1.5 m north of the first.
+    expected = place(north_m=1.5)
     assert metres_between(candidate.lat, candidate.lon, *expected) < 0.01
     assert candidate.accuracy_m == pytest.approx((1 / 25 + 1 / 100) ** -0.5)
 
@@ -302,18 +395,32 @@ def _state(session: Session) -> tuple[list[tuple], list[tuple]]:
     return [tuple(row) for row in found], [tuple(row) for row in links]
 
 
-def test_record_many_equals_recording_one_by_one(tmp_path: Path) -> None:
+def _decide_some(session: Session) -> None:
+    """Reject every third candidate and close every third but one, as reviewers would between batches."""
+    for candidate in session.scalars(select(Candidate)):
+        candidate.status = {0: "rejected", 1: "closed"}.get(candidate.id % 3, candidate.status)
+    session.flush()
+
+
+@pytest.mark.parametrize("decide", [False, True])
+def test_record_many_equals_recording_one_by_one(tmp_path: Path, decide: bool) -> None:
     observations = _scenario(3)
     recordings = [Recording(o, accept(_type_of(o))) for o in observations]
     with created_engine("sqlite", tmp_path) as one_by_one, created_engine("sqlite", tmp_path) as batched:
         with session_factory(one_by_one)() as session:
             recorder = Recorder()
-            singles = [recorder.record(session, r.observation, r.verdict) for r in recordings]
+            singles = [recorder.record(session, r.observation, r.verdict) for r in recordings[:50]]
+            if decide:
+                _decide_some(session)
+            singles += [recorder.record(session, r.observation, r.verdict) for r in recordings[50:]]
             session.commit()
             expected = _state(session)
         with session_factory(batched)() as session:
             recorder = Recorder()
-            many = recorder.record_many(session, recordings[:50]) + recorder.record_many(session, recordings[50:])
+            many = recorder.record_many(session, recordings[:50])
+            if decide:
+                _decide_some(session)
+            many += recorder.record_many(session, recordings[50:])
             session.commit()
             assert _state(session) == expected
     assert many == singles
