@@ -66,7 +66,7 @@ async def ingest(request: Request, user: UserDep, context: ContextDep) -> JSONRe
 
 
 def default_ingest() -> IngestFactory:
-    """The ingest ``xiuhua ingest`` runs with its defaults: the taxonomy's classes, 50 m / 24 h de-duplication."""
+    """The ingest ``xiuhua ingest`` runs with its defaults: the taxonomy's classes, the default de-duplication (DedupSettings)."""
     from service.violations.dedup import DedupSettings
     from service.violations.ingest import Ingest
     from service.violations.recorder import Recorder
