@@ -47,6 +47,7 @@ sys.path.insert(0, str(REPO))  # runs standalone, without an installed package
 from service.cameras.queries import create_camera  # noqa: E402
 from service.db import Base, make_engine, session_factory  # noqa: E402
 from service.scan import ScanOptions, ScanRequest, run_scan  # noqa: E402
+from service.scan.runner import default_threads  # noqa: E402
 from vision.sources import Sampling, open_source  # noqa: E402
 
 VIDEOS = REPO.parent / "shared" / "data" / "videos"
@@ -212,9 +213,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"1080p {FPS} fps street footage ({', '.join(p.name for p in streets)}), 2 fps sampling, no gate:")
     decoded = decode_only(streets, two_fps)
     show(decoded)
-    layouts = [(1, None)] if args.quick else [(1, None), (1, 1), (1, 2), (2, 1)]
+    layouts = [(1, None)] if args.quick else [(1, None), (1, 2), (2, 1)]
     for workers, threads in layouts:
-        label = f"scan, {workers} worker(s) x {threads or 'default'} inference thread(s)"
+        chosen = threads or default_threads(workers)
+        label = f"scan, {workers} worker(s) x {chosen} thread(s){' (default)' if threads is None else ''}"
         show(scan(label, streets, args.workdir, workers=workers, threads=threads, sample="2fps", gate=False), decoded)
     decoded_after = decode_only(streets, two_fps)
     show(decoded_after)  # the machine may be busier or quieter by now: the ratios use the first

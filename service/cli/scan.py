@@ -41,7 +41,9 @@ def scan(
     runtime: str | None = typer.Option(None, "--runtime", help="Force openvino, onnxruntime or ultralytics."),
     conf: float | None = typer.Option(None, "--conf", help="Detection threshold (default: the model card's)."),
     batch: int = typer.Option(4, "--batch", min=1, help="Frames per inference batch."),
-    threads: int | None = typer.Option(None, "--threads", min=1, help="Inference threads per worker."),
+    threads: int | None = typer.Option(
+        None, "--threads", min=1, help="Inference threads per worker (default: cores per worker less one)."
+    ),
     workers: int = typer.Option(1, "--workers", "-j", min=1, help="Worker processes on this machine."),
     backend: str = typer.Option("local", "--backend", help="'local' (this machine) or 'ray'."),
     use_ray: bool = typer.Option(False, "--ray", help="Same as --backend ray."),

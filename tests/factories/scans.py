@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -25,6 +27,25 @@ def make_patrol_archive(folder: Path) -> Path:
     from vision.synth.patrol import write_patrol
 
     write_patrol(folder, seed=4, passes=2, fps=5.0, size=(320, 180))
+    return folder
+
+
+def make_apart_archive(archive: Path, folder: Path) -> Path:
+    """The two passes of ``archive`` on streets 11 km apart (the second's GPX moved 0.1 degrees north).
+
+    Sources that never see the same place are independent: scanned in parallel (workers, Ray tasks) in any order,
+    they give exactly the candidates of a scan one after the other. (Sources that do see one place may group a
+    sighting at the edge of the de-duplication radius differently depending on which was recorded first.)
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    for suffix in (".mp4", ".gpx", "_frames.jsonl"):
+        shutil.copyfile(archive / f"pass_1{suffix}", folder / f"near{suffix}")
+        if suffix != ".gpx":
+            shutil.copyfile(archive / f"pass_2{suffix}", folder / f"far{suffix}")
+    moved = re.sub(
+        r'lat="([-0-9.]+)"', lambda m: f'lat="{float(m.group(1)) + 0.1:.7f}"', (archive / "pass_2.gpx").read_text()
+    )
+    (folder / "far.gpx").write_text(moved)
     return folder
 
 
@@ -66,20 +87,9 @@ class ScanResult:
     by_group: dict[frozenset[tuple[str, str]], tuple[Any, ...]]  # a candidate's (source, track key)s → its row
     states: dict[str, str]  # source path → state
 
-    @property
-    def groups(self) -> frozenset[frozenset[tuple[str, str]]]:
-        """Which sightings each candidate holds: the same whichever worker opened it."""
-        return frozenset(self.by_group)
-
-    def order_free(self) -> dict[frozenset[tuple[str, str]], tuple[Any, ...]]:
-        """Each candidate's type, times, sightings and score, by its sightings: what does not depend on the order
-        parallel workers recorded in (the id and class are the opener's; the position is refined per sighting)."""
-        return {group: (row[1], *row[5:]) for group, row in self.by_group.items()}
-
-    def position(self, group: frozenset[tuple[str, str]]) -> tuple[float, float]:
-        """Latitude and longitude of the candidate holding ``group``."""
-        row = self.by_group[group]
-        return row[3], row[4]
+    def without_ids(self) -> dict[frozenset[tuple[str, str]], tuple[Any, ...]]:
+        """Each candidate's row but its id, by its sightings (ids follow the order candidates were opened in)."""
+        return {group: row[1:] for group, row in self.by_group.items()}
 
 
 def scan_result(url: str) -> ScanResult:

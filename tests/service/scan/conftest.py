@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from factories.scans import ScanResult, make_patrol_archive, scan_args, scan_result
+from factories.scans import ScanResult, make_apart_archive, make_patrol_archive, scan_args, scan_result
 from typer.testing import CliRunner
 
 import service.cli.main as main
@@ -43,3 +43,19 @@ def first_scan(patrol_archive: Path, tmp_path_factory: pytest.TempPathFactory) -
 def uninterrupted(first_scan: FirstScan) -> ScanResult:
     """What the uninterrupted scan left in the database."""
     return first_scan.result
+
+
+@pytest.fixture(scope="session")
+def apart_archive(patrol_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``near.mp4`` and ``far.mp4``: the passes on streets 11 km apart (independent of the order they are recorded)."""
+    return make_apart_archive(patrol_archive, tmp_path_factory.mktemp("apart"))
+
+
+@pytest.fixture(scope="session")
+def apart_sequential(apart_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> ScanResult:
+    """The apart archive scanned one source after the other."""
+    workdir = tmp_path_factory.mktemp("apart-sequential")
+    url = f"sqlite:///{workdir / 'scan.db'}"
+    result = CliRunner().invoke(main.app, scan_args(apart_archive, url, workdir))
+    assert result.exit_code == 0, result.output
+    return scan_result(url)

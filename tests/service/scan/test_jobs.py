@@ -13,6 +13,7 @@ from service.db import session_factory
 from service.errors import NotFound
 from service.scan import jobs
 from service.scan.locate import ShiftedLocator
+from service.scan.runner import default_threads
 from vision.frame import Frame, GeoPoint
 from vision.sighting import Sighting
 
@@ -63,3 +64,8 @@ def test_the_gps_offset_shifts_only_the_track_lookup() -> None:
     seen = datetime(2024, 1, 1, tzinfo=UTC)
     assert ShiftedLocator(inner, 2.5).locate(sighting, seen) == GeoPoint(30.0, 120.0)
     assert inner.asked == [seen + timedelta(seconds=2.5)]
+
+
+@pytest.mark.parametrize(("workers", "cpus", "threads"), [(1, 2, 1), (2, 2, 1), (1, 16, 15), (4, 16, 3), (8, 4, 1)])
+def test_each_worker_leaves_a_core_for_decoding(workers: int, cpus: int, threads: int) -> None:
+    assert default_threads(workers, cpus) == threads
