@@ -1,4 +1,4 @@
-"""Data access for cameras, by the department's key (``cam-012``): find, require, add, list.
+"""Data access for cameras, by the department's key (``cam-012``) or row id: find, require, add, list, change, remove.
 
 Keyword-only functions taking the session; they flush but never commit (the caller's unit of work commits once).
 """
@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,12 +39,31 @@ def get_camera(session: Session, *, key: str) -> Camera:
     return camera
 
 
+def get_camera_by_id(session: Session, *, camera_id: int) -> Camera:
+    """The camera with row id ``camera_id``.
+
+    Raises:
+        NotFound: There is none.
+    """
+    camera = session.get(Camera, camera_id)
+    if camera is None:
+        raise NotFound(f"no camera {camera_id}")
+    return camera
+
+
 def list_cameras(session: Session, *, kind: str | None = None) -> list[Camera]:
     """Every camera (of ``kind`` when given), ordered by key."""
-    query = select(Camera)
-    if kind is not None:
-        query = query.where(Camera.kind == kind)
-    return list(session.scalars(query.order_by(Camera.key)))
+    return list(session.scalars(_cameras(kind=kind).order_by(Camera.key)))
+
+
+def page_cameras(
+    session: Session, *, kind: str | None = None, enabled: bool | None = None, limit: int = 100, offset: int = 0
+) -> tuple[list[Camera], int]:
+    """A page of cameras ordered by key, and how many match."""
+    query = _cameras(kind=kind, enabled=enabled)
+    count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = session.scalars(query.order_by(Camera.key).limit(limit).offset(offset))
+    return list(items), count
 
 
 def create_camera(
@@ -55,6 +76,9 @@ def create_camera(
     lat: float | None = None,
     lon: float | None = None,
     heading_deg: float | None = None,
+    calibration: dict[str, Any] | None = None,
+    settings: dict[str, Any] | None = None,
+    enabled: bool = True,
 ) -> Camera:
     """Add a camera.
 
@@ -67,6 +91,9 @@ def create_camera(
         lat: Latitude of a fixed or PTZ camera (WGS-84), with ``lon``.
         lon: Longitude, with ``lat``.
         heading_deg: Direction a fixed camera looks, degrees clockwise from north.
+        calibration: Image↔map point pairs of a fixed camera.
+        settings: Ignore masks, sampling and other options.
+        enabled: Whether it is scanned and streamed.
 
     Raises:
         Invalid: A malformed key, unknown kind, or a position out of range (``field`` names it).
@@ -76,8 +103,7 @@ def create_camera(
     if kind not in CAMERA_KINDS:
         raise Invalid(f"{kind!r} is not one of {', '.join(CAMERA_KINDS)}", field="kind")
     _check_position(lat, lon, heading_deg)
-    if find_camera(session, key=key) is not None:
-        raise Conflict(f"a camera with key {key!r} already exists", field="key")
+    _check_key_free(session, key=key)
     camera = Camera(
         key=key,
         kind=kind,
@@ -86,13 +112,60 @@ def create_camera(
         lat=lat,
         lon=lon,
         heading_deg=None if heading_deg is None else heading_deg % 360.0,
+        calibration=calibration,
+        settings=settings,
+        enabled=enabled,
     )
     session.add(camera)
+    _flush_unique(session, key=key)
+    return camera
+
+
+def update_camera(session: Session, *, camera_id: int, changes: Mapping[str, Any]) -> Camera:
+    """Set the columns named in ``changes`` (already validated by the caller) on a camera.
+
+    Raises:
+        NotFound: No such camera.
+        Conflict: The new key is taken.
+    """
+    camera = get_camera_by_id(session, camera_id=camera_id)
+    if "key" in changes and changes["key"] != camera.key:
+        _check_key_free(session, key=changes["key"])
+    for name, value in changes.items():
+        setattr(camera, name, value)
+    _flush_unique(session, key=camera.key)
+    return camera
+
+
+def delete_camera(session: Session, *, camera_id: int) -> None:
+    """Remove a camera and its references (candidates keep their history with no camera).
+
+    Raises:
+        NotFound: No such camera.
+    """
+    session.delete(get_camera_by_id(session, camera_id=camera_id))
+    session.flush()
+
+
+def _cameras(*, kind: str | None = None, enabled: bool | None = None) -> Select[Camera]:
+    query = select(Camera)
+    if kind is not None:
+        query = query.where(Camera.kind == kind)
+    if enabled is not None:
+        query = query.where(Camera.enabled == enabled)
+    return query
+
+
+def _check_key_free(session: Session, *, key: str) -> None:
+    if session.scalars(select(Camera.id).where(Camera.key == key)).first() is not None:
+        raise Conflict(f"a camera with key {key!r} already exists", field="key")
+
+
+def _flush_unique(session: Session, *, key: str) -> None:
     try:
         session.flush()
     except IntegrityError as error:  # lost a race with a concurrent insert of the same key
         raise Conflict(f"a camera with key {key!r} already exists", field="key") from error
-    return camera
 
 
 def _check_key(key: str) -> None:

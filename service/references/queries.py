@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from service.cameras.queries import get_camera
 from service.db import utcnow
 from service.db.models import Camera, Reference
-from service.errors import Conflict, Invalid
+from service.errors import Conflict, Invalid, NotFound
 from service.references.geo import degree_box, distance_m, heading_difference_deg
 from vision.frame import GeoPoint
 
@@ -119,6 +119,18 @@ def nearest_reference(
         query = query.join(Camera, Camera.id == Reference.camera_id).where(Camera.kind == "patrol")
     matches = _matches(session.scalars(query).all(), position, max_distance_m, max_heading_diff_deg)
     return min(matches, key=_match_order, default=None)
+
+
+def get_reference(session: Session, *, camera_id: int, reference_id: int) -> Reference:
+    """One reference of a camera, by row ids.
+
+    Raises:
+        NotFound: No such reference on that camera.
+    """
+    reference = session.get(Reference, reference_id)
+    if reference is None or reference.camera_id != camera_id:
+        raise NotFound(f"camera {camera_id} has no reference {reference_id}")
+    return reference
 
 
 def list_references(

@@ -10,7 +10,6 @@ from pydantic import AwareDatetime
 
 from service import references
 from service.api import media
-from service.api.crud import cameras as camera_store
 from service.api.deps import AdminDep, ContextDep, SessionDep, UserDep
 from service.api.schemas.cameras import (
     CameraCreate,
@@ -22,6 +21,7 @@ from service.api.schemas.cameras import (
     ReferencesPublic,
 )
 from service.api.schemas.common import Heading, Latitude, Longitude, error_responses
+from service.cameras import queries as camera_store
 from service.errors import Invalid, NotFound
 from service.evidence import EvidenceNotFound, UnsafeEvidencePath
 from vision.frame import GeoPoint
@@ -39,14 +39,14 @@ def list_cameras(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> CamerasPublic:
     """Cameras by key."""
-    items, count = camera_store.list_cameras(session, kind=kind, enabled=enabled, limit=limit, offset=offset)
+    items, count = camera_store.page_cameras(session, kind=kind, enabled=enabled, limit=limit, offset=offset)
     return CamerasPublic(items=[CameraPublic.model_validate(camera) for camera in items], count=count)
 
 
 @router.post("", response_model=CameraPublic, status_code=201, responses=error_responses(409, 422))
 def create_camera(body: CameraCreate, admin: AdminDep, session: SessionDep) -> CameraPublic:
     """Add a camera."""
-    camera = camera_store.create_camera(session, camera_in=body)
+    camera = camera_store.create_camera(session, **body.model_dump())
     session.commit()
     return CameraPublic.model_validate(camera)
 
@@ -54,13 +54,13 @@ def create_camera(body: CameraCreate, admin: AdminDep, session: SessionDep) -> C
 @router.get("/{camera_id}", response_model=CameraPublic, responses=error_responses(404))
 def get_camera(camera_id: int, user: UserDep, session: SessionDep) -> CameraPublic:
     """One camera."""
-    return CameraPublic.model_validate(camera_store.get_camera(session, camera_id=camera_id))
+    return CameraPublic.model_validate(camera_store.get_camera_by_id(session, camera_id=camera_id))
 
 
 @router.patch("/{camera_id}", response_model=CameraPublic, responses=error_responses(404, 409, 422))
 def update_camera(camera_id: int, body: CameraUpdate, admin: AdminDep, session: SessionDep) -> CameraPublic:
     """Change the fields given."""
-    camera = camera_store.update_camera(session, camera_id=camera_id, changes=body)
+    camera = camera_store.update_camera(session, camera_id=camera_id, changes=body.model_dump(exclude_unset=True))
     session.commit()
     return CameraPublic.model_validate(camera)
 
@@ -78,7 +78,7 @@ def list_references(
     camera_id: int, user: UserDep, session: SessionDep, include_replaced: bool = False
 ) -> ReferencesPublic:
     """The camera's current reference images (and replaced ones with ``include_replaced``), newest first per place."""
-    camera = camera_store.get_camera(session, camera_id=camera_id)
+    camera = camera_store.get_camera_by_id(session, camera_id=camera_id)
     items = references.list_references(session, camera_key=camera.key, include_replaced=include_replaced)
     return ReferencesPublic(items=[ReferencePublic.model_validate(item) for item in items], count=len(items))
 
@@ -103,7 +103,7 @@ def upload_reference(
     replace: Annotated[bool, Form(description="Replace the place's current reference instead of refusing.")] = False,
 ) -> ReferencePublic:
     """Upload a reference image of the camera's view, a preset, or a patrol position (admin)."""
-    camera = camera_store.get_camera(session, camera_id=camera_id)
+    camera = camera_store.get_camera_by_id(session, camera_id=camera_id)
     found = media.check_format(file.file, declared_type=file.content_type, field="file", allowed=("image",))
     data = media.read_limited(file.file, max_bytes=context.settings.max_image_bytes, field="file")
     image = media.decode_image(data, field="file")
@@ -136,7 +136,7 @@ def reference_image(
     camera_id: int, reference_id: int, user: UserDep, session: SessionDep, context: ContextDep
 ) -> FileResponse:
     """The reference image file."""
-    reference = camera_store.get_reference(session, camera_id=camera_id, reference_id=reference_id)
+    reference = references.get_reference(session, camera_id=camera_id, reference_id=reference_id)
     try:
         path = context.references.resolve(reference.image_path)
     except (EvidenceNotFound, UnsafeEvidencePath) as error:

@@ -9,11 +9,11 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from pydantic import AwareDatetime
 
 from service.api import media
-from service.api.crud import cameras as camera_store
 from service.api.crud import scans as scan_store
 from service.api.deps import ContextDep, SessionDep, UserDep
 from service.api.schemas.common import error_responses
 from service.api.schemas.scans import ScanJobPublic, ScanJobsPublic, ScanSourcePublic, UploadPublic
+from service.cameras.queries import find_camera
 from service.db.models import ScanJob, ScanSource
 from service.errors import NotFound
 
@@ -34,7 +34,7 @@ def upload(
 
     The same file with the same camera and time is queued once: a repeat answers 200 with ``duplicate: true``.
     """
-    if camera is not None and camera_store.find_camera(session, key=camera) is None:
+    if camera is not None and find_camera(session, key=camera) is None:
         raise NotFound(f"no camera {camera!r}", field="camera")
     found = media.check_format(file.file, declared_type=file.content_type, field="file")
     settings = context.settings

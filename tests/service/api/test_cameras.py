@@ -31,7 +31,8 @@ def test_camera_lifecycle(harness: Harness) -> None:
     camera = created.json()
     assert camera["key"] == "cam-012" and camera["enabled"] is True and camera["settings"] == {"fps": 2}
     admin.post("/api/cameras", json={"key": "van-1", "kind": "patrol"})
-    assert admin.post("/api/cameras", json={"key": "cam-012", "kind": "ptz"}).status_code == 409
+    taken = admin.post("/api/cameras", json={"key": "cam-012", "kind": "ptz"})
+    assert taken.status_code == 409 and taken.json()["errors"][0]["field"] == "key"
 
     listed = admin.get("/api/cameras").json()
     assert listed["count"] == 2 and [c["key"] for c in listed["items"]] == ["cam-012", "van-1"]
