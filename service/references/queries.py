@@ -26,7 +26,7 @@ from service.cameras.queries import get_camera
 from service.db import utcnow
 from service.db.models import Camera, Reference
 from service.errors import Conflict, Invalid, NotFound
-from service.references.geo import degree_box, distance_m, heading_difference_deg
+from service.geo import degree_box, distance_m, heading_difference_deg
 from vision.frame import GeoPoint
 
 PATROL_SAME_PLACE_M = 10.0
@@ -331,7 +331,7 @@ def _current_positioned(
     query: Select[Any], position: GeoPoint, radius_m: float, *, current_only: bool = True
 ) -> Select[Any]:
     """Restrict to positioned references in the degree box around ``position`` (exact distance is checked later)."""
-    min_lat, max_lat, min_lon, max_lon = degree_box(position.lat, position.lon, radius_m)
+    min_lon, min_lat, max_lon, max_lat = degree_box(position.lat, position.lon, radius_m)
     query = query.where(
         Reference.heading_deg.is_not(None),
         Reference.lat.between(min_lat, max_lat),

@@ -25,8 +25,8 @@ from typing import Any, NoReturn
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from service.geo import buffer_m
 from service.rules.errors import RulesError
-from service.rules.geo import buffer_m
 from service.rules.hours import MINUTES_PER_DAY, TimeWindow, parse_weekdays
 from service.rules.zones import Zone
 from vision.taxonomy import Taxonomy, load_taxonomy

@@ -25,8 +25,8 @@ from zoneinfo import ZoneInfo
 import shapely
 import yaml
 
+from service.geo import degree_box, distance_m
 from service.rules.errors import RulesError
-from service.rules.geo import degree_box, distance_m
 from vision.taxonomy import Taxonomy, load_taxonomy
 
 PERMIT_FIELDS = ("number", "class", "lat", "lon", "radius_m", "valid_from", "valid_to")

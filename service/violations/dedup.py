@@ -51,10 +51,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
+from service.geo import METRES_PER_DEGREE, distance_m
 from service.violations.observation import Observation
 
-# Metres per degree of latitude on the mean Earth sphere (radius 6 371 008.8 m).
-METRES_PER_DEGREE = math.pi / 180.0 * 6_371_008.8
 DEFAULT_RADIUS_M = 50.0
 # Radii of the product's violation types, metres: small objects close together (posters, window ads) need a
 # small one; a stall or a pile moves a little between days; a shed or a rooftop addition is large.
@@ -236,14 +235,6 @@ class NearbyCandidate:
         return observation.first_seen <= self.last_seen + window and observation.last_seen >= self.first_seen - window
 
 
-def metres_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Ground distance in metres (equirectangular: exact enough below a few kilometres)."""
-    mean_lat = math.radians((lat1 + lat2) / 2.0)
-    north = (lat2 - lat1) * METRES_PER_DEGREE
-    east = (lon2 - lon1) * METRES_PER_DEGREE * math.cos(mean_lat)
-    return math.hypot(north, east)
-
-
 def choose_candidate(
     candidates: Iterable[NearbyCandidate], observation: Observation, *, violation_type: str, settings: DedupSettings
 ) -> NearbyCandidate | None:
@@ -264,7 +255,7 @@ def choose_candidate(
             continue
         if not candidate.takes_at(observation, settings.window):
             continue
-        distance = metres_between(location.lat, location.lon, candidate.lat, candidate.lon)
+        distance = distance_m(location.lat, location.lon, candidate.lat, candidate.lon)
         reach = settings.reach_m(violation_type, candidate.accuracy_m, location.accuracy_m)
         if distance <= reach and (best is None or (distance, candidate.id) < best):
             best, chosen = (distance, candidate.id), candidate

@@ -7,7 +7,7 @@ import math
 import random
 from datetime import UTC, datetime, timedelta
 
-from service.violations.dedup import METRES_PER_DEGREE
+from service.geo import METRES_PER_DEGREE
 
 ORIGIN = (30.2741, 120.1551)  # Hangzhou
 START = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)

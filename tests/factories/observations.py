@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
-from service.violations.dedup import METRES_PER_DEGREE
+from service.geo import METRES_PER_DEGREE
 from service.violations.observation import Observation
 from service.violations.verdicts import ClassVerdict
 from vision.frame import GeoPoint

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from service.db import session_factory
 from service.db.models import Camera, Candidate, Case, Evidence, Sighting
-from service.violations.dedup import DedupSettings, metres_between
+from service.geo import distance_m
+from service.violations.dedup import DedupSettings
 from service.violations.observation import Observation
 from service.violations.recorder import NOT_LOCATED, Recorder, Recording
 from service.violations.records import EvidenceRecord, Recorded
@@ -328,7 +329,7 @@ def test_position_is_the_accuracy_weighted_mean(engine: Engine) -> None:
     (candidate,) = candidates(engine)
     # Weights 1/25 and 1/100: the mean lies 7.5 * (1/100) / (1/25 + 1/100) = 1.5 m north of the first.
     expected = place(north_m=1.5)
-    assert metres_between(candidate.lat, candidate.lon, *expected) < 0.01
+    assert distance_m(candidate.lat, candidate.lon, *expected) < 0.01
     assert candidate.accuracy_m == pytest.approx((1 / 25 + 1 / 100) ** -0.5)
 
 

@@ -1,7 +1,9 @@
-"""Metres on the WGS-84 map at city scale: distances, boxes and buffers around a point or a zone.
+"""Metres and degrees on the WGS-84 map at city scale, for the service's database lookups and rules.
 
-Zones and permits span metres to a few kilometres, so a local equirectangular projection (longitude scaled by the
-cosine of the latitude) is accurate to well under a metre there; no projection library is needed.
+Distances here are on the mean Earth sphere (haversine) and boxes and buffers use a local equirectangular projection
+(longitude scaled by the cosine of the latitude): accurate to well under a metre over the metres to few kilometres
+that zones, permits, references and candidates span. Where the ellipsoid matters (projecting detections onto the
+ground), :mod:`vision.geo` does the work.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
-METRES_PER_DEGREE = EARTH_RADIUS_M * math.pi / 180.0
+METRES_PER_DEGREE = EARTH_RADIUS_M * math.pi / 180.0  # of latitude, on that sphere
 
 
 def distance_m(lat_a: float, lon_a: float, lat_b: float, lon_b: float) -> float:
@@ -26,8 +28,17 @@ def distance_m(lat_a: float, lon_a: float, lat_b: float, lon_b: float) -> float:
     return 2.0 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
+def heading_difference_deg(a: float, b: float) -> float:
+    """The smaller angle between two compass headings, in ``[0, 180]`` (350° and 10° are 20° apart)."""
+    difference = abs(a - b) % 360.0
+    return min(difference, 360.0 - difference)
+
+
 def degree_box(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:
-    """The ``(min_lon, min_lat, max_lon, max_lat)`` box that holds every point within ``radius_m`` of a point."""
+    """The ``(min_lon, min_lat, max_lon, max_lat)`` box (shapely's bounds order) within ``radius_m`` of a point.
+
+    A prefilter for an index lookup, not an exact test (the antimeridian is not handled: city scale).
+    """
     dlat = radius_m / METRES_PER_DEGREE
     dlon = radius_m / (METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 1e-6))
     return (lon - dlon, lat - dlat, lon + dlon, lat + dlat)
