@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from factories.database import BACKENDS, created_engine
+from factories.database import created_engine
+from factories.module_database import shared_engine
 from factories.review import emptied
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -14,12 +15,7 @@ from sqlalchemy.orm import Session
 from service.db import session_factory
 from service.references import ReferenceStore
 
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def shared_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """A SQLite or PostgreSQL database with the tables created, shared by the tests of one module."""
-    with created_engine(request.param, tmp_path_factory.mktemp("db")) as engine:
-        yield engine
+__all__ = ["shared_engine"]  # a fixture (both backends), from factories.module_database
 
 
 @pytest.fixture(scope="module")
