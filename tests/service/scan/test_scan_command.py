@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -156,3 +158,19 @@ def test_a_photo_with_gps_is_one_observation_placed_where_it_was_taken(tmp_path:
     assert first == datetime(2024, 6, 1, 10, 30, tzinfo=UTC)
     assert result.sightings[0][0] == str(photo.resolve())
     assert {kind for _, kind in result.evidence} == {"frame", "crop", "source"}
+
+
+def test_the_progress_bar_shows_files_video_hours_and_hits(monkeypatch: pytest.MonkeyPatch) -> None:
+    from service.cli.scan import _progress_bar
+    from service.scan import SourceOutcome
+
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    bar = _progress_bar()
+    bar.started(files=2, video_seconds=7200.0, done_before=1)
+    bar.advanced(250, 3600.0, 3)
+    bar.source_finished(SourceOutcome(path="a.mp4", state="done"))
+    bar.close()
+    text = stream.getvalue()
+    assert "(1 done before)" in text and "files 1/2" in text
+    assert "50%" in text and "video 1.00/2.00 h, hits 3" in text
