@@ -66,7 +66,7 @@ async def ingest(request: Request, user: UserDep, context: ContextDep) -> JSONRe
 
 
 def default_ingest() -> IngestFactory:
-    """The ingest ``xiuhua ingest`` runs with its defaults: the taxonomy's classes, the default de-duplication (DedupSettings)."""
+    """The ingest ``xiuhua ingest`` runs with its defaults: the taxonomy's classes, default de-duplication."""
     from service.violations.dedup import DedupSettings
     from service.violations.ingest import Ingest
     from service.violations.recorder import Recorder
