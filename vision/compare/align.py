@@ -52,6 +52,9 @@ def align(reference: GrayImage, current: GrayImage, settings: CompareSettings) -
         The alignment; ``homography`` is ``None`` and ``reason`` says why when no trustworthy
         homography was found.
     """
+    # The LSH matcher's tables and USAC's samples are random: seeding OpenCV's (per-thread) generator
+    # makes the same pair always align the same way, so a comparison can be repeated.
+    cv2.setRNGSeed(0)
     clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
     ref_eq, cur_eq = clahe.apply(reference), clahe.apply(current)
     homography, reason, inliers = _feature_homography(ref_eq, cur_eq, settings)

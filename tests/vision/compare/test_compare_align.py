@@ -48,6 +48,14 @@ def test_alignment_is_reported_in_full_resolution_pixels() -> None:
     assert corner_error(result.homography, pair.ref_to_cur, 1280, 720) < 4.0
 
 
+def test_the_same_pair_always_aligns_the_same_way() -> None:
+    pair = make_pair(14, view=View(shift=(0.03, -0.02), rotation=2.0, scale=0.95))
+    comparer = ImageComparer()
+    first, second = (comparer.compare(pair.reference, pair.current) for _ in range(2))
+    assert first.homography is not None and second.homography is not None
+    assert np.array_equal(first.homography, second.homography)
+
+
 def test_reference_of_another_resolution_is_aligned() -> None:
     pair = make_pair(13, width=960, height=540, gone=1)
     small_reference = cv2.resize(pair.reference, (640, 360), interpolation=cv2.INTER_AREA)
