@@ -16,11 +16,11 @@ card.yaml keys::
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -29,6 +29,7 @@ from vision.taxonomy import Taxonomy, TaxonomyError, load_taxonomy
 from vision.training.evaluate import EvaluationResult
 
 SOURCES = ("real", "synthetic")
+T = TypeVar("T")
 
 
 class CardError(VisionError):
@@ -127,6 +128,15 @@ def metrics_entry(
         "command": command,
         "evaluated": now(),
     }
+
+
+def distinct(items: Iterable[T]) -> list[T]:
+    """The items without repeats, in first-seen order (stages trained on the same data list it once)."""
+    kept: list[T] = []
+    for item in items:
+        if item not in kept:
+            kept.append(item)
+    return kept
 
 
 def now() -> str:
@@ -279,7 +289,7 @@ def _metrics_section(card: ModelCard) -> list[str]:
 def _training_section(training: Mapping[str, Any]) -> list[str]:
     if not training:
         return ["Not recorded."]
-    lines = [f"- Data: {_describe(d)}" for d in training.get("data") or []]
+    lines = [f"- Data: {_describe(d)}" for d in distinct(training.get("data") or [])]
     for key in ("epochs", "imgsz", "seed", "started", "finished"):
         if training.get(key) is not None:
             lines.append(f"- {key.capitalize()}: {training[key]}")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from vision.errors import ModelError, VisionError
-from vision.training.card import ModelCard, load_card, metrics_entry, now, write_card
+from vision.training.card import ModelCard, distinct, load_card, metrics_entry, now, write_card
 from vision.training.dataset import DataSpec, load_data_yaml, resolved_data_yaml
 from vision.training.ultralytics_env import import_ultralytics, torch_load
 
@@ -247,7 +247,7 @@ def _new_card(settings: TrainSettings, spec: DataSpec, run_dir: Path) -> ModelCa
         classes=spec.names,
         imgsz=(settings.imgsz, settings.imgsz),
         training={
-            "data": [s["data"] for s in stages if isinstance(s.get("data"), dict)],
+            "data": distinct(s["data"] for s in stages if isinstance(s.get("data"), dict)),
             "epochs": settings.epochs,
             "imgsz": settings.imgsz,
             "seed": settings.seed,
