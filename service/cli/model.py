@@ -33,6 +33,12 @@ def train_command(
     source: str = typer.Option(None, help="real|synthetic for the card's val metrics (default: from data.yaml)."),
     evaluate: bool = typer.Option(True, help="Evaluate best.pt on the val split into the card at the end."),
     project: Path = typer.Option(None, help="Folder of runs (default: runs/train of this repository)."),
+    warmup_epochs: float = typer.Option(
+        3.0, min=0.0, help="Learning-rate warm-up in epochs (3 from scratch; ~0.5 when continuing our own .pt)."
+    ),
+    warmup_bias_lr: float = typer.Option(
+        0.1, min=0.0, help="Start learning rate of the biases in the warm-up (0 when continuing our own .pt)."
+    ),
 ) -> None:
     """Train a detector with ultralytics (CPU-sane, offline) and write the run's model card."""
     from vision.errors import VisionError
@@ -57,6 +63,8 @@ def train_command(
         patience=patience,
         source=source,
         evaluate=evaluate,
+        warmup_epochs=warmup_epochs,
+        warmup_bias_lr=warmup_bias_lr,
     )
     settings = dataclasses.replace(settings, command=_train_command_line(settings))
     try:
@@ -230,6 +238,7 @@ def _train_command_line(settings: Any) -> str:
     words += ["--data", str(settings.data), "--model", settings.model, "--epochs", str(settings.epochs)]
     words += ["--imgsz", str(settings.imgsz), "--batch", str(settings.batch), "--seed", str(settings.seed)]
     words += ["--workers", str(settings.workers), "--device", settings.device]
+    words += ["--warmup-epochs", f"{settings.warmup_epochs:g}", "--warmup-bias-lr", f"{settings.warmup_bias_lr:g}"]
     return shlex.join(words)
 
 

@@ -47,6 +47,11 @@ class TrainSettings:
         patience: Epochs without val improvement before stopping early.
         source: ``real`` or ``synthetic`` for the val metrics in the card; ``None`` infers it from the data.yaml.
         evaluate: Evaluate ``best.pt`` on the val split with our evaluator at the end, into the card.
+        warmup_epochs: Epochs over which the learning rate ramps up (at least 100 iterations, ultralytics' rule).
+            Ultralytics' 3 suits training from scratch; a stage continuing our own checkpoint needs far less.
+        warmup_bias_lr: Learning rate the biases start the warm-up at. Ultralytics' 0.1 is tuned for SGD at
+            lr 0.01; with the AdamW it picks for short runs, 0.1 throws a trained model's biases about, so a
+            continuing stage wants 0 (biases ramp up like the weights).
         command: The command line, recorded in the card.
     """
 
@@ -65,6 +70,8 @@ class TrainSettings:
     patience: int = 100
     source: str | None = None
     evaluate: bool = True
+    warmup_epochs: float = 3.0
+    warmup_bias_lr: float = 0.1
     command: str = ""
 
 
@@ -214,6 +221,8 @@ def _train_arguments(settings: TrainSettings, data_yaml: Path, run_dir: Path) ->
         "plots": False,  # plots need fonts, which ultralytics would download
         "cache": settings.cache or False,
         "patience": settings.patience,
+        "warmup_epochs": settings.warmup_epochs,
+        "warmup_bias_lr": settings.warmup_bias_lr,
         "verbose": True,
     }
 

@@ -123,3 +123,23 @@ def test_usage_errors(arguments: list[str], message: str, loader: list[dict[str,
     result = CliRunner().invoke(app, arguments)
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+def test_train_records_a_command_that_repeats_the_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import vision.training.train as training
+
+    seen: list[Any] = []
+
+    def fake_train(settings: Any) -> Any:
+        seen.append(settings)
+        return training.TrainResult(tmp_path, tmp_path / "best.pt", tmp_path / "last.pt", tmp_path / "card.yaml", 1)
+
+    monkeypatch.setattr(training, "train", fake_train)
+    words = ["train", "--name", "s4", "--data", "d.yaml", "--model", "m.pt", "--warmup-epochs", "0.5"]
+    result = CliRunner().invoke(app, [*words, "--warmup-bias-lr", "0"])
+    assert result.exit_code == 0, result.output
+    (first,) = seen
+    assert (first.warmup_epochs, first.warmup_bias_lr) == (0.5, 0.0)
+    again = CliRunner().invoke(app, shlex.split(first.command)[1:])
+    assert again.exit_code == 0, again.output
+    assert seen[1] == first
