@@ -15,6 +15,8 @@ from vision.detections import Detections
 from vision.errors import ModelError
 
 InputDim = int | str | None  # a static size, or a symbolic / unknown (dynamic) one
+# YOLO's largest stride: a dynamic-size input must be a multiple of it.
+RECT_STRIDE = 32
 
 
 class ExportedDetector(ABC):
@@ -29,6 +31,9 @@ class ExportedDetector(ABC):
         max_det: Most detections kept per image.
         end2end: Whether the model outputs the NMS-free ``(B, max_det, 6)`` layout.
         batch_size: The model's fixed batch size, or None when the batch dimension is dynamic.
+        rect_stride: The stride a batch of same-shaped images is letterboxed rectangularly to (see
+            `Letterbox.fit`); None when they take the square ``info.imgsz`` (not asked for, or the graph's height
+            and width are fixed).
     """
 
     info: ModelInfo
@@ -36,6 +41,7 @@ class ExportedDetector(ABC):
     max_det: int
     end2end: bool
     batch_size: int | None
+    rect_stride: int | None = None
 
     def _configure(
         self,
@@ -45,8 +51,11 @@ class ExportedDetector(ABC):
         end2end: bool | None,
         iou: float,
         max_det: int,
+        rect: bool = False,
     ) -> None:
-        """Settle the output layout and batching from the graph's declared shapes.
+        """Settle the output layout, batching and letterboxing from the graph's declared shapes.
+
+        ``rect`` asks for rectangular letterboxing, which a graph with a fixed height and width cannot take.
 
         Raises:
             ModelError: The shapes do not fit a YOLO detector with ``info.names`` classes.
@@ -68,6 +77,7 @@ class ExportedDetector(ABC):
             )
         self.end2end = end2end
         self.batch_size = input_shape[0] if isinstance(input_shape[0], int) else None
+        self.rect_stride = RECT_STRIDE if rect and not static else None
         self.iou = iou
         self.max_det = max_det
 
@@ -84,7 +94,7 @@ class ExportedDetector(ABC):
         if not len(images):
             return []
         threshold = self.info.default_conf if conf is None else conf
-        blob, letterboxes = make_blob(images, self.info.imgsz)
+        blob, letterboxes = make_blob(images, self.info.imgsz, stride=self.rect_stride)
         output = self._run(blob)
         return decode_batch(
             output, letterboxes, end2end=self.end2end, conf=threshold, iou=self.iou, max_det=self.max_det

@@ -29,6 +29,7 @@ class OnnxDetector(ExportedDetector):
         conf: float | None = None,
         iou: float = 0.7,
         max_det: int = 300,
+        rect: bool = False,
     ) -> None:
         """Load the model.
 
@@ -39,6 +40,8 @@ class OnnxDetector(ExportedDetector):
             conf: Default score threshold; ``None`` uses the card's ``default_conf`` or 0.25.
             iou: NMS IoU threshold, for models with the classic (non end-to-end) output.
             max_det: Most detections kept per image.
+            rect: Letterbox a batch of same-sized images into a smaller input than the square one (see
+                `Letterbox.fit`); only for a model of dynamic height and width.
 
         Raises:
             ModelError: The file is missing, corrupt or not a YOLO detector, or onnxruntime / the device is missing.
@@ -78,6 +81,7 @@ class OnnxDetector(ExportedDetector):
             end2end=metadata.end2end,
             iou=iou,
             max_det=max_det,
+            rect=rect,
         )
 
     @property

@@ -4,8 +4,9 @@
 
 - ``<name>.pt``: the checkpoint without optimizer state, weights in FP16 (ultralytics ``strip_optimizer``);
 - ``<name>.onnx``: FP32, static input ``imgsz`` x ``imgsz``, YOLO26's NMS-free head (output ``(1, 300, 6)``);
-- ``<name>_openvino_model/``: OpenVINO IR with FP16 weights, unless a check on data shows FP16 loses accuracy
-  (mAP50-95 lower than the ONNX model's by more than ``fp16_tolerance``), in which case FP32;
+- ``<name>_openvino_model/``: OpenVINO IR of any input size (video frames can take a smaller, rectangular input:
+  see ``vision.detect.letterbox``) with FP16 weights, unless a check on data shows FP16 loses accuracy (mAP50-95
+  lower than the ONNX model's by more than ``fp16_tolerance``), in which case FP32;
 - ``card.yaml`` + ``README.md``: the training run's card (found beside the weights' run folder) updated with
   files, input size and architecture. Metrics already in an earlier card of the same training are kept; with a
   check data.yaml, the shipped OpenVINO model's val numbers replace the run's entry of that name, so every number
@@ -116,8 +117,11 @@ def _export(model: Any, fmt: str, imgsz: int, *, fp16: bool) -> str:
     # nms=False keeps YOLO26's NMS-free (end-to-end) head, so every runtime predicts as the .pt does; the output
     # is then (1, 300, 6) rows of x1 y1 x2 y2 score class, recorded as end2end in the model's metadata.
     options["nms"] = False
+    # OpenVINO takes any input size, so a scan can letterbox 16:9 frames into a third less input; the ONNX model
+    # stays fixed-size (onnxruntime runs fixed shapes faster).
+    dynamic = fmt == "openvino"
     try:
-        path = model.export(format=fmt, imgsz=imgsz, device="cpu", simplify=True, dynamic=False, **options)
+        path = model.export(format=fmt, imgsz=imgsz, device="cpu", simplify=True, dynamic=dynamic, **options)
     except Exception as error:  # ultralytics wraps exporter failures in several types
         raise ModelError(str(model.ckpt_path), f"{fmt} export failed: {error}") from error
     if not path:

@@ -176,3 +176,27 @@ def test_a_lower_nms_iou_keeps_fewer_boxes(classic_model: dict[str, Path]) -> No
     for runtime in ("onnxruntime", "openvino", "ultralytics"):
         loose, tight = loaded(runtime, 0.9), loaded(runtime, 0.3)
         assert len(tight.detect([frame], conf=CONF)[0]) < len(loose.detect([frame], conf=CONF)[0]), runtime
+
+
+def test_rect_letterboxing_gives_the_same_detections_in_both_exports(
+    random_model: Any, end2end_detectors: dict[str, Detector]
+) -> None:
+    """Models of any input size letterbox a batch of one shape into a smaller input, compiled per size."""
+    openvino = OpenVinoDetector(random_model.openvino, threads=2, precision="f32", rect=True)
+    onnxruntime = OnnxDetector(random_model.onnx, threads=2, rect=True)
+    assert openvino.rect_stride == onnxruntime.rect_stride == 32
+    # More sizes than the OpenVINO backend keeps compiled, and back to the first.
+    for height, width in [(432, 768), (768, 432), (300, 500), (200, 640), (640, 250), (432, 768)]:
+        batch = [synthetic_frame(height, width, seed=40 + i) for i in range(2)]
+        rect = openvino.detect(batch, conf=CONF)
+        assert_all_same(onnxruntime.detect(batch, conf=CONF), rect)
+    square = end2end_detectors["openvino"].detect(batch, conf=CONF)
+    assert any(len(s) != len(r) or not np.allclose(s.xyxy, r.xyxy) for s, r in zip(square, rect, strict=True))
+
+
+def test_rect_is_ignored_by_exports_of_fixed_size(classic_model: dict[str, Path], frames: list[np.ndarray]) -> None:
+    square = OpenVinoDetector(classic_model["openvino"], threads=2, precision="f32")
+    asked = OpenVinoDetector(classic_model["openvino"], threads=2, precision="f32", rect=True)
+
+    assert asked.rect_stride is None
+    assert_all_same(square.detect(frames[:1], conf=CONF), asked.detect(frames[:1], conf=CONF))

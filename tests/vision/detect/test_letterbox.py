@@ -105,6 +105,46 @@ def test_make_blob_is_rgb_nchw_in_unit_range() -> None:
 
 
 @pytest.mark.parametrize(
+    ("image_shape", "square", "input_shape", "resized", "pad_top", "pad_left"),
+    [
+        ((1080, 1920), 512, (320, 512), (288, 512), 16, 0),  # 16:9 video: one stride of padding, not 224 rows
+        ((1920, 1080), 512, (512, 320), (512, 288), 0, 16),  # portrait
+        ((432, 768), 320, (224, 320), (180, 320), 22, 0),  # 140 rows spare: 12 (to a stride multiple) + 32
+        ((320, 320), 320, (320, 320), (320, 320), 0, 0),  # a square image fills the square input
+        ((310, 320), 320, (320, 320), (310, 320), 5, 0),  # less than a stride spare: the full input
+    ],
+)
+def test_rect_fit_shrinks_the_input_to_a_stride_multiple_with_a_band_of_padding(
+    image_shape: tuple[int, int],
+    square: int,
+    input_shape: tuple[int, int],
+    resized: tuple[int, int],
+    pad_top: int,
+    pad_left: int,
+) -> None:
+    box = Letterbox.fit(image_shape, (square, square), stride=32)
+
+    assert box.input_shape == input_shape
+    assert box.resized_shape == resized
+    assert (box.pad_top, box.pad_left) == (pad_top, pad_left)
+    assert Letterbox.fit(image_shape, (square, square)).resized_shape == resized  # the same scale as square
+
+
+def test_make_blob_letterboxes_rectangularly_only_a_batch_of_one_shape() -> None:
+    frames = [np.full((1080, 1920, 3), 200, np.uint8), np.full((1080, 1920, 3), 100, np.uint8)]
+
+    rect, boxes = make_blob(frames, (512, 512), stride=32)
+    mixed, _ = make_blob([*frames, np.zeros((100, 100, 3), np.uint8)], (512, 512), stride=32)
+    square, _ = make_blob(frames, (512, 512))
+
+    assert rect.shape == (2, 3, 320, 512) and [b.input_shape for b in boxes] == [(320, 512)] * 2
+    np.testing.assert_allclose(rect[0, :, 16:304], 200 / 255, rtol=1e-6)  # the frame, between two bands
+    np.testing.assert_allclose(rect[0, :, :16], PAD_VALUE / 255, rtol=1e-6)
+    np.testing.assert_array_equal(rect[:, :, 16:304], square[:, :, 112:400])  # the same pixels, less padding
+    assert mixed.shape == (3, 3, 512, 512) and square.shape == (2, 3, 512, 512)
+
+
+@pytest.mark.parametrize(
     "image",
     [
         np.zeros((10, 10), np.uint8),

@@ -185,6 +185,9 @@ def test_export_writes_runtimes_and_card(run: TrainResult, tmp_path: Path, no_ne
     session = onnxruntime.InferenceSession(str(result.onnx), providers=["CPUExecutionProvider"])
     (output,) = session.run(None, {session.get_inputs()[0].name: np.zeros((1, 3, 64, 64), np.float32)})
     assert output.shape[0] == 1 and output.shape[2] == 6  # NMS-free head: x1 y1 x2 y2 score class
+    openvino = pytest.importorskip("openvino")
+    ir = openvino.Core().read_model(str(result.openvino / "tiny-v1.xml"))
+    assert ir.input(0).get_partial_shape()[2].is_dynamic  # any input size: rectangular letterboxing
     assert no_network == []
     assert os.environ.get("YOLO_OFFLINE") == "1"
 
