@@ -40,6 +40,12 @@ def scan(
     model: Path | None = typer.Option(None, "--model", "-m", help="Model file or folder (default: shipped model)."),
     runtime: str | None = typer.Option(None, "--runtime", help="Force openvino, onnxruntime or ultralytics."),
     conf: float | None = typer.Option(None, "--conf", help="Detection threshold (default: the model card's)."),
+    rect: bool = typer.Option(
+        True,
+        "--rect/--square",
+        help="Letterbox frames into a smaller input than the square one when the model allows (16:9 at 512: "
+        "512x320, a third less inference, detections differ a little); --square as xiuhua detect does.",
+    ),
     batch: int = typer.Option(4, "--batch", min=1, help="Frames per inference batch."),
     threads: int | None = typer.Option(
         None, "--threads", min=1, help="Inference threads per worker (default: cores per worker less one)."
@@ -81,6 +87,7 @@ def scan(
             model=str((model or _default_model()).expanduser().resolve()) if detector == "model" else None,
             runtime=runtime,
             conf=conf,
+            rect=rect,
             detector=detector,
             rules=str(rules.expanduser().resolve()) if rules is not None else None,
         )

@@ -259,14 +259,24 @@ class ScanWorker:
             return self._given
         if options.detector == "truth":
             return _truth_detector(Path(plan.path))
+        return self.model()
+
+    def model(self) -> ModelDetector:
+        """The options' model, loaded on first use (once per worker).
+
+        Raises:
+            ModelError: The model cannot be loaded.
+        """
         if self._model is None:
             from vision.detect import load_detector
 
+            options = self.config.options
             model = load_detector(
                 options.model or _default_model(),
                 runtime=options.runtime,
                 threads=self.config.threads,
                 conf=options.conf,
+                rect=options.rect,
             )
             self._model = ModelDetector(model, options.conf)
         return self._model

@@ -112,7 +112,7 @@ def test_the_shipped_model_gives_the_same_tracks_for_the_same_frames(patrol_arch
         pytest.skip(f"no shipped model at {model}")
 
     def tracks(threads: int | None) -> list[tuple[object, ...]]:
-        detector = ModelDetector(load_detector(model, threads=threads), conf=0.1)
+        detector = ModelDetector(load_detector(model, threads=threads, rect=True), conf=0.1)  # as scans load it
         found: list[tuple[object, ...]] = []
         pipeline = SourcePipeline(detector, PipelineSettings.for_camera("patrol", detector.names, 5.0))
         with open_source(patrol_archive / "pass_2.mp4", sampling=Sampling.per_second(5)) as frames:
