@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/scan.py [--seconds 30] [--workdir /tmp/xiuhua-bench-scan] [--quick]
+    .venv/bin/python benchmarks/scan.py [--seconds 30] [--workdir /tmp/xiuhua-bench-scan] [--quick] [--repeat 3]
 
 Footage, made once with PyAV into ``--workdir`` (the sample videos are 768x432 at 10-12.5 fps, so they are
 scaled to 1920x1080 and resampled to 25 fps, H.264, a keyframe every 2 s, like a street camera's recording):
@@ -20,6 +20,12 @@ Measured, in video seconds per wall second (× real time):
   motion gate), and 2 fps with and without the gate.
 
 Times include everything a scan does: planning, loading the model (about 1 s), the database, evidence.
+
+On a shared machine the load changes from one second to the next, so the 1080p street scans alternate with
+decode-only runs (``--repeat`` pairs) and each scan is compared with the mean of the decode runs just before and
+after it; the line gives the median. CPU seconds per video second (this process and its workers) are printed too:
+they hardly depend on what else runs, and their ratio is what the throughputs' ratio tends to when both runs use
+the two cores.
 """
 
 from __future__ import annotations
@@ -27,7 +33,9 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -65,11 +73,23 @@ class Result:
     wall_seconds: float
     detected: int = 0
     frames: int = 0
+    cpu_seconds: float = 0.0
 
     @property
     def speed(self) -> float:
         """Video seconds per wall second (× real time)."""
         return self.video_seconds / self.wall_seconds if self.wall_seconds > 0 else 0.0
+
+    @property
+    def cpu_per_video_second(self) -> float:
+        """CPU seconds (all threads and worker processes) per second of video."""
+        return self.cpu_seconds / self.video_seconds if self.video_seconds > 0 else 0.0
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and its finished children so far."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def upscaled_frames(source: Path, seconds: float) -> Iterator[av.VideoFrame]:
@@ -154,13 +174,13 @@ def duration(path: Path) -> float:
 
 def decode_only(paths: Sequence[Path], sampling: Sampling) -> Result:
     """Reads every file with the scan's sampling (decode + BGR pixels of the kept frames), nothing else."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     frames = 0
     for path in paths:
         with open_source(path, sampling=sampling) as source:
             frames += sum(1 for _ in source)
     wall = time.perf_counter() - started
-    return Result(f"decode only, {sampling}", sum(duration(p) for p in paths), wall, 0, frames)
+    return Result(f"decode only, {sampling}", sum(duration(p) for p in paths), wall, 0, frames, cpu_seconds() - cpu)
 
 
 def scan(
@@ -184,17 +204,45 @@ def scan(
         evidence_root=str(folder / "evidence"),
         report=False,
     )
+    cpu = cpu_seconds()
     summary = run_scan(request)
+    cpu = cpu_seconds() - cpu
     shutil.rmtree(folder, ignore_errors=True)
     detected = sum(outcome.detected for outcome in summary.outcomes)
-    return Result(name, summary.video_seconds, summary.wall_seconds, detected, summary.frames)
+    return Result(name, summary.video_seconds, summary.wall_seconds, detected, summary.frames, cpu)
 
 
 def show(result: Result, baseline: Result | None = None) -> None:
     ratio = f"  {result.speed / baseline.speed:6.0%} of {baseline.name}" if baseline is not None else ""
     print(
         f"  {result.name:<46} {result.speed:6.1f}x real time  ({result.video_seconds:.0f} s of video in "
-        f"{result.wall_seconds:.1f} s; {result.frames} frames, {result.detected} detected){ratio}",
+        f"{result.wall_seconds:.1f} s; {result.frames} frames, {result.detected} detected; "
+        f"{result.cpu_per_video_second:.3f} CPU s per video s){ratio}",
+        flush=True,
+    )
+
+
+def interleaved(
+    label: str, paths: Sequence[Path], workdir: Path, sampling: Sampling, repeat: int, **scan_options: object
+) -> None:
+    """``repeat`` scans, each between two decode-only runs; prints every run and the medians."""
+    decodes = [decode_only(paths, sampling)]
+    show(decodes[0])
+    ratios, cpu_ratios, scans = [], [], []
+    for _ in range(repeat):
+        scanned = scan(label, paths, workdir, **scan_options)  # type: ignore[arg-type]
+        decodes.append(decode_only(paths, sampling))
+        before, after = decodes[-2], decodes[-1]
+        ratios.append(scanned.speed / ((before.speed + after.speed) / 2))
+        cpu_ratios.append(before.cpu_seconds / scanned.cpu_seconds if scanned.cpu_seconds > 0 else 0.0)
+        scans.append(scanned)
+        show(scanned, before)
+        show(after)
+    speeds = [result.speed for result in scans]
+    print(
+        f"  median of {repeat}: scan {statistics.median(speeds):.1f}x real time, decode only "
+        f"{statistics.median(d.speed for d in decodes):.1f}x; scan / decode only {statistics.median(ratios):.0%} "
+        f"(throughput, neighbouring runs), {statistics.median(cpu_ratios):.0%} (CPU time)",
         flush=True,
     )
 
@@ -204,6 +252,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="Seconds of each street clip (still: 6x).")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "xiuhua-bench-scan")
     parser.add_argument("--quick", action="store_true", help="Only the default layout, not the worker comparison.")
+    parser.add_argument("--repeat", type=int, default=3, help="Default-layout scans, each between decode-only runs.")
     args = parser.parse_args(argv)
     streets, still = footage(args.workdir, args.seconds)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -211,15 +260,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     two_fps = Sampling.per_second(2)
 
     print(f"1080p {FPS} fps street footage ({', '.join(p.name for p in streets)}), 2 fps sampling, no gate:")
-    decoded = decode_only(streets, two_fps)
-    show(decoded)
-    layouts = [(1, None)] if args.quick else [(1, None), (1, 2), (2, 1)]
-    for workers, threads in layouts:
-        chosen = threads or default_threads(workers)
-        label = f"scan, {workers} worker(s) x {chosen} thread(s){' (default)' if threads is None else ''}"
-        show(scan(label, streets, args.workdir, workers=workers, threads=threads, sample="2fps", gate=False), decoded)
-    decoded_after = decode_only(streets, two_fps)
-    show(decoded_after)  # the machine may be busier or quieter by now: the ratios use the first
+    label = f"scan, 1 worker(s) x {default_threads(1)} thread(s) (default)"
+    street = {"workers": 1, "threads": None, "sample": "2fps", "gate": False}
+    interleaved(label, streets, args.workdir, two_fps, max(1, args.repeat), **street)
+    if not args.quick:
+        decoded = decode_only(streets, two_fps)
+        show(decoded)
+        for workers, threads in [(1, 2), (2, 1)]:
+            label = f"scan, {workers} worker(s) x {threads} thread(s)"
+            layout = {**street, "workers": workers, "threads": threads}
+            show(scan(label, streets, args.workdir, **layout), decoded)  # type: ignore[arg-type]
+        show(decode_only(streets, two_fps))  # the machine may be busier or quieter by now: the ratios use the first
 
     print(f"fixed camera, little change ({still.name}):")
     still_decoded = decode_only([still], two_fps)
