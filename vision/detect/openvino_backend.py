@@ -15,8 +15,8 @@ from vision.detect.runtime import OPENVINO, check_threads, import_runtime, parse
 from vision.errors import ModelError
 
 METADATA_FILE = "metadata.yaml"
-# Compiled input sizes kept by a detector of dynamic height and width.
-_MAX_COMPILED = 4
+# Input sizes a detector of dynamic height and width compiles a fixed-size model for.
+_MAX_FIXED_SIZES = 4
 
 
 class OpenVinoDetector(ExportedDetector):
@@ -51,8 +51,8 @@ class OpenVinoDetector(ExportedDetector):
                 default, which is bfloat16 on CPUs with native bf16 (faster; scores differ by about 1e-2).
             rect: Letterbox a batch of same-sized images into a smaller input than the square one (see
                 `Letterbox.fit`): a 16:9 frame into 512x512 takes 512x320, about a third less inference. Needs an
-                IR with dynamic height and width (compiled once per input size, the first time it is seen); an IR
-                of fixed size stays square.
+                IR with dynamic height and width (compiled for each of the first few input sizes the first time
+                it is seen, then once for any size); an IR of fixed size stays square.
 
         Raises:
             ModelError: The model is missing, corrupt or not a YOLO detector, openvino is missing, the device
@@ -107,8 +107,10 @@ class OpenVinoDetector(ExportedDetector):
         request = self._requests.get(size)
         if request is not None:
             return request
-        if len(self._requests) >= _MAX_COMPILED:  # many sizes (photos of every aspect): keep the latest few
-            self._requests.pop(next(iter(self._requests)))
+        if size is not None and sum(key is not None for key in self._requests) >= _MAX_FIXED_SIZES:
+            # Photos of every aspect: the IR's own dynamic size serves the rest, a little slower per image than a
+            # fixed size but compiled once (a compile takes about 30 inferences' time).
+            return self._request_for(None)
         try:
             model = model if model is not None else self._core.read_model(str(self._xml))
             if size is not None:
