@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from factories.change_pairs import Light, View, make_pair
 
-from vision.compare import ImageComparer
+from vision.compare import CompareSettings, ImageComparer
 
 
 def main() -> None:
@@ -48,17 +48,19 @@ def main() -> None:
                 for image in (pair.reference, pair.current)
             )
         )
-    comparer = ImageComparer()
-    decode_ms, compare_ms = [], []
+    comparer, classical = ImageComparer(), ImageComparer(CompareSettings(scorer=None))
+    decode_ms, compare_ms, classical_ms = [], [], []
     for reference_jpeg, current_jpeg in encoded:
         reference, current = _decode_both(reference_jpeg, current_jpeg)
         comparer.compare(reference, current)  # warm-up
         decode_ms.append(_best_ms(partial(_decode_both, reference_jpeg, current_jpeg), args.repeats))
         compare_ms.append(_best_ms(partial(comparer.compare, reference, current), args.repeats))
+        classical_ms.append(_best_ms(partial(classical.compare, reference, current), args.repeats))
     decode, compare = statistics.median(decode_ms), statistics.median(compare_ms)
     print(f"1080p pairs: {args.pairs}, OpenCV threads: {cv2.getNumThreads()}")
     print(f"decode two JPEGs (cv2.imdecode): {decode:7.1f} ms per pair")
-    print(f"compare (align + change + regions): {compare:7.1f} ms per pair")
+    print(f"compare (align + change + scored regions): {compare:7.1f} ms per pair")
+    print(f"  of which without the region scorer (--classical): {statistics.median(classical_ms):7.1f} ms per pair")
     print(f"ratio compare / decode: {compare / decode:.2f}x")
 
 

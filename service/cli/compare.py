@@ -26,6 +26,11 @@ def compare_command(
         None, help="Ignore mask: an image (non-zero = ignore) or a JSON of polygons in current pixels."
     ),
     model: str = typer.Option(None, help="Detector to ignore passers-by and label changes (optional)."),
+    panel_height: int = typer.Option(540, min=120, help="Height in pixels of each panel of the evidence image."),
+    scorer: Path = typer.Option(None, help="Region scorer (.npz) instead of the shipped models/xiuhua-compare."),
+    classical: bool = typer.Option(
+        False, "--classical", help="Cut regions out of the change map at one threshold, without the region scorer."
+    ),
 ) -> None:
     """Compare a current image with its reference and report what appeared or disappeared.
 
@@ -43,10 +48,12 @@ def compare_command(
             raise PairMismatchError(f"{current} does not match {reference}: {problem}")
         mask = None if ignore_mask is None else load_ignore_mask(ignore_mask, current_image.shape[:2])
         detections: dict[str, Any] = {} if model is None else _detect(model, reference_image, current_image)
-        result = ImageComparer().compare(reference_image, current_image, ignore_mask=mask, **detections)
+        comparer = ImageComparer(_settings(scorer, classical))
+        result = comparer.compare(reference_image, current_image, ignore_mask=mask, **detections)
     except VisionError as error:
         _fail(str(error))
-    evidence = render_evidence(reference_image, current_image, result, title=f"{reference.name} -> {current.name}")
+    title = f"{reference.name} -> {current.name}"
+    evidence = render_evidence(reference_image, current_image, result, title=title, panel_height=panel_height)
     _write_image(out, evidence)
     if as_json:
         payload: dict[str, Any] = {
@@ -69,6 +76,39 @@ def compare_command(
     typer.echo(f"evidence: {out}")
 
 
+@app.command("compare-train")
+def compare_train_command(
+    pairs: list[Path] = typer.Option(..., help="Folder of labelled pairs (xiuhua synth pairs); repeat for more."),
+    out: Path = typer.Option(
+        Path("models/xiuhua-compare/region-scorer.npz"), help="Where to write the trained region scorer."
+    ),
+    cache: Path = typer.Option(None, help="Cache (.npz) of the candidates' features: read if it exists, else written."),
+    epochs: int = typer.Option(20, min=1, help="Passes over the candidates."),
+    members: int = typer.Option(3, min=1, help="Perceptrons per head, trained from different starts and averaged."),
+    hidden: int = typer.Option(32, min=2, help="Width of the perceptrons' two hidden layers."),
+    seed: int = typer.Option(0, help="Seed of initialisation, batches, and which pairs see passers' boxes."),
+) -> None:
+    """Train the region scorer that picks changed regions among candidates, from generated pairs (CPU, numpy)."""
+    from vision.compare.evaluate import load_pairs
+    from vision.compare.scorer_train import ScorerData, ScorerTraining, collect, save_scorer, train_scorer
+    from vision.errors import VisionError
+
+    try:
+        if cache is not None and cache.is_file():
+            data = ScorerData.load(cache)
+        else:
+            data = collect((pair for root in pairs for pair in load_pairs(root)), seed=seed, log=typer.echo)
+            if cache is not None:
+                data.save(cache)
+    except (VisionError, ValueError) as error:
+        _fail(str(error))
+    typer.echo(f"{len(data.targets)} candidates from {len(np.unique(data.pair))} pairs")
+    training = ScorerTraining(hidden=hidden, epochs=epochs, seed=seed, members=members)
+    weights = train_scorer(data, training, log=typer.echo)
+    save_scorer(weights, out)
+    typer.echo(f"region scorer: {out}")
+
+
 @app.command("compare-eval")
 def compare_eval_command(
     pairs: Path = typer.Option(..., help="Folder of labelled pairs (reference.*, current.*, truth JSON each)."),
@@ -76,6 +116,10 @@ def compare_eval_command(
         True, help="Ignore the truth's people/vehicle boxes, as a person/vehicle detector would."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as one JSON object."),
+    scorer: Path = typer.Option(None, help="Region scorer (.npz) instead of the shipped models/xiuhua-compare."),
+    classical: bool = typer.Option(
+        False, "--classical", help="Cut regions out of the change map at one threshold, without the region scorer."
+    ),
 ) -> None:
     """Score the comparer on labelled pairs: region P/R/F1 per kind, false regions per negative pair."""
     from vision.compare import ImageComparer
@@ -85,7 +129,7 @@ def compare_eval_command(
     try:
         if not find_pairs(pairs):
             _fail(f"{pairs}: no pairs found (each needs reference.*, current.* and a JSON file)")
-        report = evaluate(ImageComparer(), load_pairs(pairs), use_transients=transients)
+        report = evaluate(ImageComparer(_settings(scorer, classical)), load_pairs(pairs), use_transients=transients)
     except VisionError as error:
         _fail(str(error))
     summary = report.to_dict()
@@ -102,6 +146,15 @@ def compare_eval_command(
     for pair_kind, rate in report.false_regions_by_pair_kind.items():
         typer.echo(f"    {pair_kind}: {rate:.3f}")
     typer.echo(f"  mean {report.mean_milliseconds:.0f} ms per pair")
+
+
+def _settings(scorer: Path | None, classical: bool) -> Any:
+    """Comparer settings for the command's choice of region scorer (imports the vision package lazily)."""
+    from vision.compare import CompareSettings
+
+    if classical:
+        return CompareSettings(scorer=None)
+    return CompareSettings() if scorer is None else CompareSettings(scorer=str(scorer))
 
 
 def _detect(model: str, reference: Image, current: Image) -> dict[str, Any]:

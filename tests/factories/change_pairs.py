@@ -293,3 +293,43 @@ def _map_box(
     mapped = cv2.perspectiveTransform(corners, matrix).reshape(-1, 2)
     low, high = mapped.min(axis=0), mapped.max(axis=0)
     return (max(0, int(low[0])), max(0, int(low[1])), min(width, int(high[0])), min(height, int(high[1])))
+
+
+def random_pair(seed: int) -> tuple[ScenePair, str]:
+    """A pair with everything drawn at random: 0-2 new and 0-2 gone objects (none in a quarter of the pairs),
+    a view change within the comparer's limits, a change of light and 0-3 people; and its kind."""
+    rng = np.random.default_rng([seed, 7])
+    negative = rng.random() < 0.25
+    new, gone = (0, 0) if negative else (int(rng.integers(0, 3)), int(rng.integers(0, 3)))
+    if not negative and new + gone == 0:
+        new = 1
+    view = View((rng.uniform(-0.05, 0.05), rng.uniform(-0.05, 0.05)), rng.uniform(-3, 3), rng.uniform(0.9, 1.1))
+    light = Light(
+        gain=rng.uniform(0.6, 1.4),
+        gamma=rng.uniform(0.8, 1.25),
+        cast=tuple(rng.uniform(0.88, 1.12, 3).tolist()),
+        ramp=rng.uniform(0.0, 0.35) * (rng.random() < 0.5),
+        shadow=rng.uniform(0.0, 0.45) * (rng.random() < 0.4),
+        hard_shadow=rng.uniform(0.0, 0.5) * (rng.random() < 0.3),
+    )
+    people = int(rng.integers(0, 4))
+    pair = make_pair(seed, new=new, gone=gone, view=view, light=light, people=people)
+    return pair, "change" if new + gone else "negative"
+
+
+def write_random_pairs(out: Path, seed: int, count: int) -> None:
+    """Write ``count`` random pairs (:func:`random_pair`) as ``out/pair_NNNNNN`` folders."""
+    for index in range(count):
+        pair, kind = random_pair(seed * 100_000 + index)
+        write_pair(pair, out / f"pair_{index:06d}", kind)
+
+
+if __name__ == "__main__":  # plain-scene training pairs for the region scorer, see models/xiuhua-compare
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Write random factory pairs (reference, current, truth).")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--count", type=int, default=100)
+    arguments = parser.parse_args()
+    write_random_pairs(arguments.out, arguments.seed, arguments.count)

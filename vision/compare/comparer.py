@@ -12,9 +12,11 @@ import numpy.typing as npt
 
 from vision.compare.align import align, follow_parallax
 from vision.compare.changemap import ChangeMaps, change_map
-from vision.compare.labels import box_canvas, explain, split_detections
-from vision.compare.regions import Component, Cues, decide_kind, find_components
-from vision.compare.types import ChangeRegion, ChangeResult, CompareSettings, PairMismatchError
+from vision.compare.labels import LabelledBoxes, box_canvas, explain, split_detections
+from vision.compare.proposals import Proposal, propose
+from vision.compare.regions import Component, Cues, decide_kind, fill_holes, find_components
+from vision.compare.scorer import FeaturePlanes, Features, RegionScorer, region_features, select
+from vision.compare.types import ChangeKind, ChangeRegion, ChangeResult, CompareSettings, PairMismatchError
 from vision.detections import Detections
 
 Image = npt.NDArray[np.uint8]
@@ -48,8 +50,17 @@ def check_pair_shapes(reference_shape: Sequence[int], current_shape: Sequence[in
 
 
 @dataclass(frozen=True, eq=False)
-class _Prepared:
-    """A pair brought to the working resolution and aligned, ready for the change map."""
+class PreparedPair:
+    """A pair brought to the working resolution and aligned, ready for the change map.
+
+    Attributes:
+        current: The current image at the working resolution, BGR uint8.
+        reference: The reference warped onto it, BGR uint8.
+        valid: Where the warped reference has data (away from its edge).
+        homography: Full-resolution reference -> current pixels.
+        scale: Working pixels per current pixel.
+        current_shape: ``(H, W)`` of the full-resolution current image.
+    """
 
     current: Array  # uint8 BGR
     reference: Array  # uint8 BGR, warped onto the current image
@@ -62,6 +73,11 @@ class _Prepared:
 class ImageComparer:
     """Finds what changed between a reference image of a place and a current one.
 
+    With a region scorer (``settings.scorer``, the shipped ``models/xiuhua-compare`` by default), the
+    change map is cut at several thresholds and a small learned model keeps the candidates that fit a
+    changed object and says whether each is new or gone; without one (``scorer=None``), regions are the
+    map's components at one threshold and their kind comes from :func:`decide_kind`.
+
     Example:
         >>> comparer = ImageComparer(CompareSettings())
         >>> result = comparer.compare(reference_image, current_image)
@@ -70,6 +86,8 @@ class ImageComparer:
 
     def __init__(self, settings: CompareSettings | None = None) -> None:
         self.settings = settings or CompareSettings()
+        scorer = self.settings.scorer
+        self._scorer = None if scorer is None else RegionScorer(scorer)
 
     def compare(
         self,
@@ -102,7 +120,7 @@ class ImageComparer:
         Raises:
             PairMismatchError: The images cannot be two views of one place (aspect, size).
         """
-        prepared = self._prepare(reference, current)
+        prepared = self.prepare(reference, current)
         if isinstance(prepared, str):
             return ChangeResult(False, prepared, None, (), None)
         maps = change_map(prepared.reference, prepared.current, prepared.valid, self.settings)
@@ -133,13 +151,13 @@ class ImageComparer:
         """
         if not currents:
             raise ValueError("compare_many needs at least one current frame")
-        first = self._prepare(reference, currents[0])
+        first = self.prepare(reference, currents[0])
         if isinstance(first, str):
             return ChangeResult(False, first, None, (), None)
         maps = [change_map(first.reference, first.current, first.valid, self.settings)]
         work_size = (first.current.shape[1], first.current.shape[0])
         for other in currents[1:]:
-            prepared = self._prepare(reference, other)
+            prepared = self.prepare(reference, other)
             if isinstance(prepared, str):
                 continue
             frame_maps = change_map(prepared.reference, prepared.current, prepared.valid, self.settings)
@@ -157,8 +175,16 @@ class ImageComparer:
         )
         return self._result(first, median, ignore_mask, None, None, (), ignore_boxes)
 
-    def _prepare(self, reference: Image, current: Image) -> _Prepared | str:
-        """Resize both to the working size and warp the reference onto the current image."""
+    def prepare(self, reference: Image, current: Image) -> PreparedPair | str:
+        """Resize both to the working size and warp the reference onto the current image.
+
+        Returns:
+            The prepared pair, or why alignment failed.
+
+        Raises:
+            PairMismatchError: The images cannot be two views of one place.
+            ValueError: An image is not ``(H, W, 3)`` uint8.
+        """
         _check_image(reference, "reference")
         _check_image(current, "current")
         problem = check_pair_shapes(reference.shape, current.shape)
@@ -184,21 +210,26 @@ class ImageComparer:
         warped, valid = follow_parallax(warped, cur_small, inside, self.settings)
         ref_to_work = np.diag([work_size[0] / reference.shape[1], work_size[1] / reference.shape[0], 1.0])
         full = np.linalg.inv(_scale_matrix(scale)) @ alignment.homography @ ref_to_work
-        return _Prepared(cur_small, warped, valid.astype(bool), full / full[2, 2], scale, (cur_h, cur_w))
+        return PreparedPair(cur_small, warped, valid.astype(bool), full / full[2, 2], scale, (cur_h, cur_w))
 
-    def _result(
+    def masks(
         self,
-        prepared: _Prepared,
-        maps: ChangeMaps,
-        ignore_mask: BoolImage | None,
-        detections_current: Detections | None,
-        detections_reference: Detections | None,
-        names: Sequence[str],
-        ignore_boxes: npt.ArrayLike | None,
-    ) -> ChangeResult:
-        """Cut regions out of the change map, drop ignored ones, decide kind and label."""
+        prepared: PreparedPair,
+        ignore_mask: BoolImage | None = None,
+        detections_current: Detections | None = None,
+        detections_reference: Detections | None = None,
+        names: Sequence[str] = (),
+        ignore_boxes: npt.ArrayLike | None = None,
+    ) -> tuple[BoolImage, BoolImage, LabelledBoxes, LabelledBoxes]:
+        """Where changes may be reported and where passers-by are, at the working resolution.
+
+        Returns:
+            ``(keep, transient, labelled_now, labelled_before)``: pixels that may change (valid, not
+            ignored), pixels under people/vehicles (detections of transient classes and ``ignore_boxes``),
+            and the other detections in current pixels, to label regions with.
+        """
         settings = self.settings
-        shape = maps.extent.shape
+        shape = prepared.valid.shape
         keep = prepared.valid.copy()
         if ignore_mask is not None:
             keep &= ~_fit_mask(ignore_mask, prepared.current_shape, shape)
@@ -208,26 +239,92 @@ class ImageComparer:
         )
         extra = np.asarray(ignore_boxes if ignore_boxes is not None else np.zeros((0, 4)), np.float32).reshape(-1, 4)
         transient = box_canvas(np.concatenate([transient_now, transient_before, extra]), shape, prepared.scale)
-        # Passers-by are cut out before regions are formed, so one never merges with a real change next to
-        # it; what is left of a region mostly under them is dropped.
-        components = find_components(maps.extent, keep & ~transient, settings, maps.evidence)
-        components = [c for c in components if _share_covered(c, transient) < settings.transient_cover]
-        changed = np.zeros(shape, bool)
-        for component in components:
-            changed |= component.full_mask(shape)
-        background = keep & ~transient & ~changed
-        reference_cues, current_cues = Cues.of(prepared.reference), Cues.of(prepared.current)
+        return keep, transient, labelled_now, labelled_before
+
+    def candidates(
+        self, prepared: PreparedPair, maps: ChangeMaps, keep: BoolImage, transient: BoolImage
+    ) -> tuple[list[Proposal], Features]:
+        """The candidate regions of a pair and their features (what the region scorer reads)."""
+        proposals = propose(maps.extent, keep, transient)
+        planes = FeaturePlanes.of(prepared.reference, prepared.current, maps.extent, maps.evidence, keep, transient)
+        return proposals, region_features(proposals, planes)
+
+    def _result(
+        self,
+        prepared: PreparedPair,
+        maps: ChangeMaps,
+        ignore_mask: BoolImage | None,
+        detections_current: Detections | None,
+        detections_reference: Detections | None,
+        names: Sequence[str],
+        ignore_boxes: npt.ArrayLike | None,
+    ) -> ChangeResult:
+        """Find the regions, drop ignored ones, decide kind and label."""
+        keep, transient, labelled_now, labelled_before = self.masks(
+            prepared, ignore_mask, detections_current, detections_reference, names, ignore_boxes
+        )
+        found: list[tuple[Component, ChangeKind | None]] = []
+        if self._scorer is not None:
+            found.extend(self._scored_components(prepared, maps, keep, transient))
+        else:
+            found.extend((c, None) for c in self._classical_components(maps, keep, transient))
         regions = []
-        for component in components:
+        judge = _KindJudge(prepared, keep & ~transient, [component for component, _ in found])
+        for component, learnt_kind in found:
             box, mask = _to_current(component, prepared)
-            kind, label = explain(box, labelled_now, labelled_before, settings.label_overlap)
+            kind, label = explain(box, labelled_now, labelled_before, self.settings.label_overlap)
             if kind is None:
-                kind = decide_kind(component, reference_cues, current_cues, background)
+                kind = learnt_kind or judge.kind(component)
             regions.append(ChangeRegion(box, mask, component.score, kind, label))
+        regions.sort(key=lambda region: -region.score)
         return ChangeResult(True, None, prepared.homography, tuple(regions), maps.extent)
 
+    def _classical_components(self, maps: ChangeMaps, keep: BoolImage, transient: BoolImage) -> list[Component]:
+        """Regions as the components of the change map at one threshold."""
+        # Passers-by are cut out before regions are formed, so one never merges with a real change next to
+        # it; what is left of a region mostly under them is dropped.
+        components = find_components(maps.extent, keep & ~transient, self.settings, maps.evidence)
+        return [c for c in components if _share_covered(c, transient) < self.settings.transient_cover]
 
-def _to_current(component: Component, prepared: _Prepared) -> tuple[tuple[int, int, int, int], BoolImage]:
+    def _scored_components(
+        self, prepared: PreparedPair, maps: ChangeMaps, keep: BoolImage, transient: BoolImage
+    ) -> list[tuple[Component, ChangeKind]]:
+        """Regions as the candidates the region scorer rates best, overlapping ones suppressed; their kind
+        as the scorer's kind head says."""
+        assert self._scorer is not None
+        proposals, features = self.candidates(prepared, maps, keep, transient)
+        scores = self._scorer.score(features)
+        new_probability = dict(zip(map(id, proposals), self._scorer.new_probability(features), strict=True))
+        chosen = select(proposals, scores, self.settings.scorer_threshold, self.settings.scorer_overlap)
+        return [
+            (
+                Component(proposal.box, fill_holes(proposal.mask), score),
+                "new" if new_probability[id(proposal)] >= 0.5 else "gone",
+            )
+            for proposal, score in chosen
+        ]
+
+
+class _KindJudge:
+    """:func:`decide_kind` for regions without a learnt kind; its image cues are computed on first use
+    (the region scorer's kind head makes them unnecessary)."""
+
+    def __init__(self, prepared: PreparedPair, usable: BoolImage, components: list[Component]) -> None:
+        self.prepared, self.usable, self.components = prepared, usable, components
+        self._cues: tuple[Cues, Cues, BoolImage] | None = None
+
+    def kind(self, component: Component) -> ChangeKind:
+        if self._cues is None:
+            changed = np.zeros(self.usable.shape, bool)
+            for other in self.components:
+                changed |= other.full_mask(self.usable.shape)
+            cues = Cues.of(self.prepared.reference), Cues.of(self.prepared.current)
+            self._cues = (*cues, self.usable & ~changed)
+        reference_cues, current_cues, background = self._cues
+        return decide_kind(component, reference_cues, current_cues, background)
+
+
+def _to_current(component: Component, prepared: PreparedPair) -> tuple[tuple[int, int, int, int], BoolImage]:
     """Map a working-resolution component to a box and box-local mask in current pixels."""
     cur_h, cur_w = prepared.current_shape
     x1, y1, x2, y2 = (side / prepared.scale for side in component.box)

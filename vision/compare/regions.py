@@ -78,7 +78,7 @@ def find_components(
         score = float(local_scores[local].mean())
         if score < settings.min_score:
             continue
-        components.append(Component((x, y, x + width, y + height), _fill_holes(local), score))
+        components.append(Component((x, y, x + width, y + height), fill_holes(local), score))
     return sorted(components, key=lambda component: -component.score)
 
 
@@ -157,7 +157,7 @@ def objectness(
     return float(distance) + _OUTLINE_WEIGHT * outline
 
 
-def _fill_holes(mask: BoolImage) -> BoolImage:
+def fill_holes(mask: BoolImage) -> BoolImage:
     """Fill the holes of a binary mask (objects are solid; a flat object changes only at its outline)."""
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     filled = np.zeros(mask.shape, np.uint8)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -27,6 +28,10 @@ DEFAULT_TRANSIENT_CLASSES = (
     "van",
     "vehicle",
 )
+
+
+# The shipped region scorer (models/xiuhua-compare), next to the package in a source checkout.
+DEFAULT_SCORER = str(Path(__file__).resolve().parents[2] / "models" / "xiuhua-compare" / "region-scorer.npz")
 
 
 class PairMismatchError(VisionError):
@@ -72,6 +77,11 @@ class CompareSettings:
         transient_classes: Detector class names of passing things (people, vehicles).
         transient_cover: A region is dropped when this share of it lies under transient boxes.
         label_overlap: Share of a region (or of a detection box) the two must overlap for the box to label it.
+        scorer: Region scorer (:mod:`vision.compare.scorer`, an ``.npz``) that picks regions among candidates
+            cut at several thresholds; ``None`` cuts them out of the change map at ``threshold`` instead.
+        scorer_threshold: Smallest expected fit (0..1) of a candidate the scorer keeps.
+        scorer_overlap: A candidate is dropped when a better kept one covers this share of the smaller
+            of the two.
     """
 
     work_width: int = 480
@@ -102,6 +112,9 @@ class CompareSettings:
     transient_classes: tuple[str, ...] = DEFAULT_TRANSIENT_CLASSES
     transient_cover: float = 0.5
     label_overlap: float = 0.5
+    scorer: str | None = DEFAULT_SCORER
+    scorer_threshold: float = 0.3
+    scorer_overlap: float = 0.5
 
     def __post_init__(self) -> None:
         if self.work_width < 64:

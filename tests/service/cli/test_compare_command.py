@@ -177,3 +177,28 @@ def test_missing_model_is_one_error_line(pair_dir: Path, tmp_path: Path) -> None
     )
     assert result.exit_code == 2
     assert result.stderr.strip() == f"error: {missing}: no such model file or folder"
+
+
+def test_missing_region_scorer_is_one_error_line(pair_dir: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "no-scorer.npz"
+    result = runner.invoke(
+        app, ["compare", str(pair_dir / "reference.jpg"), str(pair_dir / "current.jpg"), "--scorer", str(missing)]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith(f"error: {missing}: no such region scorer")
+
+
+def test_compare_train_writes_a_scorer_that_compare_eval_reads(tmp_path: Path) -> None:
+    write_pair(make_pair(76, new=1, style="board"), tmp_path / "pairs" / "a")
+    write_pair(make_pair(77, gone=1, people=1, style="shed"), tmp_path / "pairs" / "b")
+    scorer, cache = tmp_path / "scorer.npz", tmp_path / "cache.npz"
+    train = ["compare-train", "--pairs", str(tmp_path / "pairs"), "--out", str(scorer), "--cache", str(cache)]
+    result = runner.invoke(app, [*train, "--epochs", "2", "--members", "1", "--hidden", "4"])
+    assert result.exit_code == 0, result.output
+    assert scorer.is_file() and cache.is_file()
+    again = runner.invoke(app, [*train, "--epochs", "1", "--members", "1", "--hidden", "4"])  # from the cache
+    assert again.exit_code == 0, again.output
+    for choice in (["--scorer", str(scorer)], ["--classical"]):
+        evaluated = runner.invoke(app, ["compare-eval", "--pairs", str(tmp_path / "pairs"), "--json", *choice])
+        assert evaluated.exit_code == 0, evaluated.output
+        assert json.loads(evaluated.stdout)["pairs"] == 2

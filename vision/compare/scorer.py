@@ -1,0 +1,295 @@
+"""Choosing regions among the candidates: per-candidate features and a small learned scorer.
+
+Each candidate (:mod:`vision.compare.proposals`) is described by about forty numbers read off the change
+maps and the two images: its size, shape and place, how it was cut, how strong and how solid the change
+inside is against its surroundings, how much of it lies under passers-by, how much texture and colour
+contrast each image has there. A two-layer perceptron (weights in a small ``.npz``, trained by
+:mod:`vision.compare.scorer_train` on generated pairs) predicts from them how well the candidate fits a
+real changed object (its expected IoU with one). The best candidates are kept, overlapping ones
+suppressed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from vision.compare.proposals import Proposal
+from vision.errors import ModelError
+
+FloatImage = npt.NDArray[Any]
+BoolImage = npt.NDArray[np.bool_]
+Features = npt.NDArray[np.float32]
+
+# Plane order of the integral image.
+_EXTENT, _EXTENT_SQ, _EVIDENCE, _STRONG, _SEEDS, _ABOVE, _TRANSIENT, _KEEP = range(8)
+_GRAD_CUR, _GRAD_REF = 8, 9
+_LAB_CUR, _LAB_REF = 10, 13
+_PLANES = 16
+# The comparer's usual change thresholds, as fixed reference levels of the features.
+_ABOVE_LEVEL, _STRONG_LEVEL, _SEED_RADIUS = 0.45, 0.65, 3
+FEATURE_NAMES = (
+    "log_width", "log_height", "log_area", "log_aspect", "centre_x", "centre_y", "bottom", "at_border",
+    "threshold", "closing", "cut", "fill", "mask_extent", "mask_evidence",
+    "extent", "extent_spread", "evidence", "strong", "seeds", "above", "transient", "valid",
+    "ring_extent", "ring_evidence", "ring_above", "ring_transient",
+    "texture_now", "texture_before", "ring_texture_now", "ring_texture_before",
+    "contrast_now_l", "contrast_now_a", "contrast_now_b", "contrast_before_l", "contrast_before_a",
+    "contrast_before_b", "pair_extent", "pair_above", "stability", "outline_now", "outline_before",
+    "outline_extent", "children", "parents",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)
+class FeaturePlanes:
+    """Summed-area tables of everything the features average over boxes, for one pair.
+
+    Attributes:
+        integral: ``(h + 1, w + 1, 16)`` float64 summed-area table of the planes.
+        extent: The change map (for per-mask averages).
+        evidence: The light-explained change map.
+        pair: Pair-wide features (mean extent and share above the change level over valid pixels).
+    """
+
+    integral: npt.NDArray[np.float64]
+    extent: FloatImage
+    evidence: FloatImage
+    pair: tuple[float, float]
+
+    @classmethod
+    def of(
+        cls,
+        reference: npt.NDArray[np.uint8],
+        current: npt.NDArray[np.uint8],
+        extent: FloatImage,
+        evidence: FloatImage,
+        keep: BoolImage,
+        transient: BoolImage,
+    ) -> FeaturePlanes:
+        """Build the tables from the aligned pair (working resolution), its change maps and masks."""
+        strong = evidence > _STRONG_LEVEL
+        disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * _SEED_RADIUS + 1,) * 2)
+        seeds = cv2.erode(strong.astype(np.uint8), disk)
+        planes = np.empty((*extent.shape, _PLANES), np.float32)
+        planes[..., _EXTENT] = extent
+        planes[..., _EXTENT_SQ] = extent * extent
+        planes[..., _EVIDENCE] = evidence
+        planes[..., _STRONG] = strong
+        planes[..., _SEEDS] = seeds
+        planes[..., _ABOVE] = extent > _ABOVE_LEVEL
+        planes[..., _TRANSIENT] = transient
+        planes[..., _KEEP] = keep
+        for index, image in ((_GRAD_CUR, current), (_GRAD_REF, reference)):
+            gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+            planes[..., index] = cv2.magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0), cv2.Sobel(gray, cv2.CV_32F, 0, 1))
+        planes[..., _LAB_CUR : _LAB_CUR + 3] = cv2.cvtColor(current, cv2.COLOR_BGR2LAB)
+        planes[..., _LAB_REF : _LAB_REF + 3] = cv2.cvtColor(reference, cv2.COLOR_BGR2LAB)
+        # OpenCV sums up to four channels at a time, twice as fast as numpy's cumulative sums.
+        integral = np.concatenate(
+            [
+                cv2.integral(np.ascontiguousarray(planes[..., i : i + 4]), sdepth=cv2.CV_64F)
+                for i in range(0, _PLANES, 4)
+            ],
+            axis=2,
+        )
+        valid = max(1, int(keep.sum()))
+        pair = (float(extent[keep].sum()) / valid, float((extent[keep] > _ABOVE_LEVEL).sum()) / valid)
+        return cls(integral, extent, evidence, pair)
+
+    def means(self, boxes: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """Mean of every plane over each ``(x1, y1, x2, y2)`` box; ``(N, 16)``."""
+        x1, y1, x2, y2 = boxes.T
+        table = self.integral
+        sums = table[y2, x2] - table[y1, x2] - table[y2, x1] + table[y1, x1]
+        area = np.maximum((x2 - x1) * (y2 - y1), 1)[:, None]
+        return np.asarray(sums / area, np.float64)
+
+    def band_means(self, boxes: npt.NDArray[np.int64], width: int = 2) -> npt.NDArray[np.float64]:
+        """Mean of every plane over a band ``width`` pixels either side of each box's outline."""
+        height, image_width = self.extent.shape
+        x1, y1, x2, y2 = boxes.T
+        outer = _box_sums(
+            self.integral,
+            np.maximum(0, x1 - width),
+            np.maximum(0, y1 - width),
+            np.minimum(image_width, x2 + width),
+            np.minimum(height, y2 + width),
+        )
+        ix1, iy1 = np.minimum(x1 + width, x2), np.minimum(y1 + width, y2)
+        ix2, iy2 = np.maximum(x2 - width, ix1), np.maximum(y2 - width, iy1)
+        inner = _box_sums(self.integral, ix1, iy1, ix2, iy2)
+        outer_area = (np.minimum(image_width, x2 + width) - np.maximum(0, x1 - width)) * (
+            np.minimum(height, y2 + width) - np.maximum(0, y1 - width)
+        )
+        area = np.maximum(outer_area - (ix2 - ix1) * (iy2 - iy1), 1)[:, None]
+        return np.asarray((outer - inner) / area, np.float64)
+
+    def ring_means(self, boxes: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """Mean of every plane over a ring around each box (half the box's geometric size wide)."""
+        height, width = self.extent.shape
+        x1, y1, x2, y2 = boxes.T
+        reach = np.maximum(4, (0.5 * np.sqrt((x2 - x1) * (y2 - y1))).astype(np.int64))
+        outer = np.stack(
+            [np.maximum(0, x1 - reach), np.maximum(0, y1 - reach), np.minimum(width, x2 + reach),
+             np.minimum(height, y2 + reach)], 1
+        )  # fmt: skip
+        table = self.integral
+        ox1, oy1, ox2, oy2 = outer.T
+        outer_sums = table[oy2, ox2] - table[oy1, ox2] - table[oy2, ox1] + table[oy1, ox1]
+        inner_sums = table[y2, x2] - table[y1, x2] - table[y2, x1] + table[y1, x1]
+        area = np.maximum((ox2 - ox1) * (oy2 - oy1) - (x2 - x1) * (y2 - y1), 1)[:, None]
+        return np.asarray((outer_sums - inner_sums) / area, np.float64)
+
+
+def _box_sums(
+    table: npt.NDArray[np.float64],
+    x1: npt.NDArray[np.int64],
+    y1: npt.NDArray[np.int64],
+    x2: npt.NDArray[np.int64],
+    y2: npt.NDArray[np.int64],
+) -> npt.NDArray[np.float64]:
+    return np.asarray(table[y2, x2] - table[y1, x2] - table[y2, x1] + table[y1, x1], np.float64)
+
+
+def region_features(proposals: list[Proposal], planes: FeaturePlanes) -> Features:
+    """The ``(N, len(FEATURE_NAMES))`` features of the candidates."""
+    if not proposals:
+        return np.zeros((0, len(FEATURE_NAMES)), np.float32)
+    height, width = planes.extent.shape
+    boxes = np.asarray([p.box for p in proposals], np.int64)
+    x1, y1, x2, y2 = boxes.T.astype(np.float64)
+    box_w, box_h = x2 - x1, y2 - y1
+    inside, ring, band = planes.means(boxes), planes.ring_means(boxes), planes.band_means(boxes)
+    mask_extent, mask_evidence = np.empty(len(proposals)), np.empty(len(proposals))
+    for index, proposal in enumerate(proposals):
+        bx1, by1, bx2, by2 = proposal.box
+        mask_extent[index] = planes.extent[by1:by2, bx1:bx2][proposal.mask].mean()
+        mask_evidence[index] = planes.evidence[by1:by2, bx1:bx2][proposal.mask].max()
+    fill = np.asarray([p.mask.sum() for p in proposals]) / np.maximum(box_w * box_h, 1)
+    spread = np.sqrt(np.maximum(inside[:, _EXTENT_SQ] - inside[:, _EXTENT] ** 2, 0))
+    at_border = (x1 <= 0) | (y1 <= 0) | (x2 >= width) | (y2 >= height)
+    columns = [
+        np.log(box_w), np.log(box_h), np.log(box_w * box_h / (width * height)), np.log(box_w / box_h),
+        (x1 + x2) / 2 / width, (y1 + y2) / 2 / height, y2 / height, at_border,
+        [p.threshold for p in proposals], [p.closing / 6 for p in proposals], [p.cut for p in proposals], fill,
+        mask_extent, mask_evidence,
+        inside[:, _EXTENT], spread, inside[:, _EVIDENCE], inside[:, _STRONG], inside[:, _SEEDS], inside[:, _ABOVE],
+        inside[:, _TRANSIENT], inside[:, _KEEP],
+        ring[:, _EXTENT], ring[:, _EVIDENCE], ring[:, _ABOVE], ring[:, _TRANSIENT],
+        np.log1p(inside[:, _GRAD_CUR]), np.log1p(inside[:, _GRAD_REF]),
+        np.log1p(ring[:, _GRAD_CUR]), np.log1p(ring[:, _GRAD_REF]),
+        *(np.abs(inside[:, _LAB_CUR + c] - ring[:, _LAB_CUR + c]) / 64 for c in range(3)),
+        *(np.abs(inside[:, _LAB_REF + c] - ring[:, _LAB_REF + c]) / 64 for c in range(3)),
+        np.full(len(proposals), planes.pair[0]), np.full(len(proposals), planes.pair[1]),
+        [p.stability for p in proposals],
+        np.log1p(band[:, _GRAD_CUR]) - np.log1p(0.5 * (inside[:, _GRAD_CUR] + ring[:, _GRAD_CUR])),
+        np.log1p(band[:, _GRAD_REF]) - np.log1p(0.5 * (inside[:, _GRAD_REF] + ring[:, _GRAD_REF])),
+        band[:, _EXTENT] - 0.5 * (inside[:, _EXTENT] + ring[:, _EXTENT]),
+        *_nesting(boxes),
+    ]  # fmt: skip
+    return np.stack([np.asarray(c, np.float64) for c in columns], 1).astype(np.float32)
+
+
+def _nesting(boxes: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """``log(1 + n)`` of the clearly smaller candidates inside each box (pieces it merged), and of the
+    clearly larger ones around it (blobs it is a piece of)."""
+    x1, y1, x2, y2 = (boxes[:, i].astype(np.float64) for i in range(4))
+    width = np.clip(np.minimum(x2[:, None], x2[None]) - np.maximum(x1[:, None], x1[None]), 0, None)
+    height = np.clip(np.minimum(y2[:, None], y2[None]) - np.maximum(y1[:, None], y1[None]), 0, None)
+    area = (x2 - x1) * (y2 - y1)
+    # inside[i, j]: box j lies (90 %) within box i and is under 70 % of its area
+    inside = (width * height >= 0.9 * area[None, :]) & (area[None, :] < 0.7 * area[:, None])
+    return np.log1p(inside.sum(axis=1)), np.log1p(inside.sum(axis=0))
+
+
+class RegionScorer:
+    """Two small perceptrons over candidate features: how well each fits a real change (its expected IoU
+    with one), and whether a fitting one is ``new`` (probability) rather than ``gone``.
+
+    Each head is a few perceptrons trained from different starts, averaged. The ``.npz`` holds, for each
+    head ``fit`` and ``kind`` and each member ``m``, ``<head>.<m>.mean`` and ``<head>.<m>.scale`` (feature
+    standardisation) and ``<head>.<m>.w1, b1, w2, b2, w3, b3``; and ``names``, the feature names it was
+    trained with, checked against :data:`FEATURE_NAMES`.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        path = Path(path)
+        if not path.is_file():
+            raise ModelError(str(path), "no such region scorer (train one with `xiuhua compare-train`)")
+        try:
+            with np.load(path) as data:
+                self.weights = {key: np.asarray(data[key]) for key in data.files}
+        except (OSError, ValueError) as error:
+            raise ModelError(str(path), f"not a readable region scorer ({error})") from error
+        names = tuple(str(n) for n in self.weights.get("names", ()))
+        if names != FEATURE_NAMES:
+            raise ModelError(str(path), "trained on other features than this version computes; retrain it")
+        self.heads = {head: members(self.weights, head) for head in ("fit", "kind")}
+        if not all(self.heads.values()):
+            raise ModelError(str(path), "needs the weights of both heads, fit.<member>.* and kind.<member>.*")
+        self.path = path
+
+    def score(self, features: Features) -> npt.NDArray[np.float32]:
+        """Expected fit (0..1) of each candidate, ``(N,)``."""
+        return ensemble(self.heads["fit"], features)
+
+    def new_probability(self, features: Features) -> npt.NDArray[np.float32]:
+        """Probability (0..1) that each candidate, if it is a change, is something new, ``(N,)``."""
+        return ensemble(self.heads["kind"], features)
+
+
+def members(weights: dict[str, npt.NDArray[Any]], head: str) -> list[dict[str, npt.NDArray[Any]]]:
+    """The perceptrons of one head: keys ``<head>.<member>.<name>`` grouped by member."""
+    grouped: dict[str, dict[str, npt.NDArray[Any]]] = {}
+    for key, value in weights.items():
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] == head:
+            grouped.setdefault(parts[1], {})[parts[2]] = value
+    wanted = {"mean", "scale", "w1", "b1", "w2", "b2", "w3", "b3"}
+    return [grouped[m] for m in sorted(grouped, key=int) if wanted <= grouped[m].keys()]
+
+
+def ensemble(perceptrons: list[dict[str, npt.NDArray[Any]]], features: Features) -> npt.NDArray[np.float32]:
+    """Mean output of several perceptrons."""
+    return np.asarray(np.mean([forward(weights, features) for weights in perceptrons], axis=0), np.float32)
+
+
+def forward(weights: dict[str, npt.NDArray[Any]], features: Features) -> npt.NDArray[np.float32]:
+    """Run the perceptron: standardise, two ReLU layers, a sigmoid out."""
+    hidden = (features - weights["mean"]) / weights["scale"]
+    hidden = np.maximum(hidden @ weights["w1"] + weights["b1"], 0.0)
+    hidden = np.maximum(hidden @ weights["w2"] + weights["b2"], 0.0)
+    logits = (hidden @ weights["w3"] + weights["b3"])[:, 0]
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(logits, -60.0, 60.0))), np.float32)
+
+
+def select(
+    proposals: list[Proposal], scores: npt.NDArray[np.float32], threshold: float, overlap: float
+) -> list[tuple[Proposal, float]]:
+    """Keep the best candidates: highest score first, dropping any that overlaps a kept one.
+
+    Two boxes overlap when their intersection covers ``overlap`` of the smaller one: a part of a kept
+    object is not another object, nor is a larger box around it.
+    """
+    kept: list[tuple[Proposal, float]] = []
+    for index in np.argsort(-scores):
+        if scores[index] < threshold:
+            break
+        candidate = proposals[int(index)]
+        if all(_overlap(candidate.box, other.box) < overlap for other, _ in kept):
+            kept.append((candidate, float(scores[index])))
+    return kept
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    if width <= 0 or height <= 0:
+        return 0.0
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return width * height / max(smaller, 1)
