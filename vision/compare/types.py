@@ -113,7 +113,7 @@ class CompareSettings:
     transient_cover: float = 0.5
     label_overlap: float = 0.5
     scorer: str | None = DEFAULT_SCORER
-    scorer_threshold: float = 0.3
+    scorer_threshold: float = 0.35
     scorer_overlap: float = 0.5
 
     def __post_init__(self) -> None:
