@@ -33,6 +33,9 @@ class SightingSettings:
         full_score_frames: A track seen in fewer frames than this has its score scaled by
             ``frames_seen / full_score_frames``: two frames are weaker evidence than ten, however confident.
         view: How the best frame is chosen (sharp, large, confident, not cut by the image's edge).
+        ended_memory_s: How long (source seconds after its last detection) an ended track's id is remembered, to
+            catch a tracker that continues it; older ids are forgotten, so a stream that runs for months does not
+            keep one id per track it ever saw.
     """
 
     class_names: tuple[str, ...]
@@ -40,6 +43,7 @@ class SightingSettings:
     top_k: int = 5
     full_score_frames: int = 3
     view: ViewWeights = field(default_factory=ViewWeights)
+    ended_memory_s: float = 600.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "class_names", tuple(self.class_names))
@@ -51,6 +55,10 @@ class SightingSettings:
             raise ValueError(f"SightingSettings.top_k must be at least 1, got {self.top_k!r}")
         if self.full_score_frames < 1:
             raise ValueError(f"SightingSettings.full_score_frames must be at least 1, got {self.full_score_frames!r}")
+        if not (math.isfinite(self.ended_memory_s) and self.ended_memory_s >= 0):
+            raise ValueError(
+                f"SightingSettings.ended_memory_s must be a non-negative number, got {self.ended_memory_s!r}"
+            )
 
 
 def track_score(top_confidences: Sequence[float], frames_seen: int, full_score_frames: int) -> float:
@@ -91,8 +99,8 @@ class SightingBuilder:
 
     Per open track it keeps its first and last time, the frames it was seen in, a confidence-weighted class vote,
     its ``top_k`` best confidences and a reference to the ONE frame that shows it best, so memory stays bounded
-    however long the stream runs (plus one integer per ended track, to catch a tracker that continues a track
-    whose sighting already ended). One builder serves one source; `flush` ends it.
+    however long the stream runs (plus the ids of the tracks ended within ``ended_memory_s``, to catch a tracker
+    that continues a track whose sighting already ended). One builder serves one source; `flush` ends it.
 
     Example::
 
@@ -108,7 +116,7 @@ class SightingBuilder:
         """Prepares an empty builder."""
         self.settings = settings
         self._open: dict[int, _Track] = {}
-        self._ended: set[int] = set()
+        self._ended: dict[int, float] = {}  # ended track id -> its last time, in the order they ended
         self._source_id: str | None = None
         self._last_time: float | None = None
 
@@ -116,6 +124,11 @@ class SightingBuilder:
     def open_tracks(self) -> int:
         """How many tracks are open (seen within ``lost_after_s``)."""
         return len(self._open)
+
+    @property
+    def remembered_ended(self) -> int:
+        """How many ended tracks' ids are remembered (those ended within ``ended_memory_s``)."""
+        return len(self._ended)
 
     def update(self, frame: Frame, tracked: Detections) -> list[Sighting]:
         """Adds one frame's tracked detections; returns the sightings whose tracks ended at this frame.
@@ -178,9 +191,20 @@ class SightingBuilder:
         lost = sorted(track_id for track_id, track in self._open.items() if now - track.last_time > limit)
         sightings = []
         for track_id in lost:
-            sightings.append(self._sighting(self._open.pop(track_id), ended=True))
-            self._ended.add(track_id)
+            track = self._open.pop(track_id)
+            sightings.append(self._sighting(track, ended=True))
+            self._ended[track_id] = track.last_time
+        self._forget_ended(now)
         return sightings
+
+    def _forget_ended(self, now: float) -> None:
+        # Tracks end in roughly the order of their last times: drop from the oldest end until one is recent.
+        horizon = now - self.settings.ended_memory_s
+        while self._ended:
+            oldest = next(iter(self._ended))
+            if self._ended[oldest] >= horizon:
+                break
+            del self._ended[oldest]
 
     def _add(self, frame: Frame, tracked: Detections, row: int) -> None:
         assert tracked.track_id is not None

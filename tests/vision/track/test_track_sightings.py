@@ -190,11 +190,34 @@ def test_a_track_continued_after_its_sighting_ended_names_the_settings() -> None
         sightings.update(make_frame(5), one(1, [0, 0, 9, 9]))
 
 
+def test_ended_track_ids_are_forgotten_after_the_memory_so_a_long_stream_stays_bounded() -> None:
+    """A 4-hour stream at 1 frame/s with a new object every 10 s: the ids kept are those of the last 10 minutes."""
+    sightings = builder(lost_after_s=3.0, ended_memory_s=600.0)
+    most = 0
+    for second in range(14_400):
+        track_id = second // 10 + 1
+        sightings.update(make_frame(second, timestamp=float(second)), one(track_id, [0, 0, 9, 9]))
+        most = max(most, sightings.remembered_ended)
+    assert 55 <= most <= 62  # ~600 s / 10 s per track, not the 1,440 tracks of the 4 hours
+    with pytest.raises(VisionError, match="track 1440 came back"):  # a recent id is still caught
+        sightings.update(make_frame(14_410, timestamp=14_410.0), one(1440, [0, 0, 9, 9]))
+
+
+def test_an_id_that_ended_an_hour_ago_is_a_new_track() -> None:
+    """The default memory (10 minutes) is far past any tracker's buffer; the id was forgotten, not kept forever."""
+    sightings = builder(lost_after_s=1.0)
+    sightings.update(make_frame(0, timestamp=0.0), one(1, [0, 0, 9, 9]))
+    sightings.update(make_frame(1, timestamp=3600.0), Detections.empty().with_tracks([]))
+    sightings.update(make_frame(2, timestamp=3601.0), one(1, [0, 0, 9, 9]))
+    assert [(s.track_id, s.first_time) for s in sightings.flush()] == [(1, 3601.0)]
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
         ({"class_names": ()}, "class_names"),
         ({"lost_after_s": -1.0}, "lost_after_s"),
+        ({"ended_memory_s": float("nan")}, "ended_memory_s"),
         ({"top_k": 0}, "top_k"),
         ({"full_score_frames": 0}, "full_score_frames"),
     ],
