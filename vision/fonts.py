@@ -34,6 +34,12 @@ def cjk_font_path() -> str | None:
         return None
     if forced:
         return forced
+    return _installed_cjk_font()
+
+
+@lru_cache(maxsize=1)
+def _installed_cjk_font() -> str | None:
+    # Searched once per process: every evidence caption asks, and the search walks the font folders (~1 ms+).
     for pattern in _CJK_PATTERNS:
         for folder in _FONT_DIRS:
             hits = sorted(glob.glob(f"{folder}/**/{pattern}", recursive=True))

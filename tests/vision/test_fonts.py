@@ -17,6 +17,25 @@ def test_a_forced_font_is_used_as_given(monkeypatch: pytest.MonkeyPatch) -> None
     assert cjk_font_path() == "/opt/fonts/SomeCJK.otf"
 
 
+def test_the_font_folders_are_searched_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Evidence captions ask twice per candidate: a stream queueing 40 at once walked the font folders 80 times."""
+    import glob
+
+    searches: list[str] = []
+    real_glob = glob.glob
+
+    def counting_glob(pattern: str, **kwargs: object) -> list[str]:
+        searches.append(pattern)
+        return real_glob(pattern, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.delenv(CJK_FONT_ENV, raising=False)
+    monkeypatch.setattr(glob, "glob", counting_glob)
+    first = cjk_font_path()
+    searched = len(searches)
+    assert [cjk_font_path() for _ in range(5)] == [first] * 5
+    assert len(searches) == searched
+
+
 def test_builtin_font_covers_latin_but_not_chinese() -> None:
     font = load_font(None, 18)
     assert covers(font, "Banner 0.87  ± 8 m")
