@@ -29,7 +29,7 @@ after ``xiuhua synth fixed --out /tmp/sb/fixed --minutes 5 --fps 2 --size 1280x7
 
     nice -n 0 .venv/bin/python benchmarks/streams.py --pipeline --synth /tmp/sb/fixed --seconds 600
 
-3 real videos + 1 synthetic (truth boxes), SQLite, xiuhua-n OpenVINO (15 ms/frame alone), 2 fps per stream:
+3 real videos + 1 synthetic (truth boxes), SQLite, xiuhua-n stage 3 OpenVINO (15 ms/frame), 2 fps per stream:
 lag p50 0.03 s, p90 0.08 s, p99 0.14 s, max 0.74 s; 0 of 4775 sampled frames dropped; 1.99 frames/s taken per
 stream vs 2.00 decode-only (ratio 1.00); 0.24 cores; RSS 396 MiB at the start, 582 at 300 s, 580 at 600 s (second
 half +0.13 MiB/min); the cut at 300 s: all 4 reconnected and resumed. 43 candidates, all on the synthetic stream
