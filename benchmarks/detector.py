@@ -105,8 +105,9 @@ def raw_openvino(model: Path, frames: Sequence[Image], threads: int, warmup: int
     The bare run feeds the blob of each frame letterboxed beforehand into a request compiled for the same input
     size and thread count, and reads the output tensor: everything the detector adds is the difference.
     """
-    files: dict[str, Path] = {} if model.is_file() else find_model_files(model)
-    ir = files.get(OPENVINO) or (model if model.name.endswith("_openvino_model") else None)
+    ir = model if model.name.endswith("_openvino_model") else None
+    if ir is None and model.is_dir():
+        ir = find_model_files(model).get(OPENVINO)
     if ir is None or not is_installed(OPENVINO):
         return None
     import openvino as ov
