@@ -32,7 +32,8 @@ from vision.synth.views import ViewSpec, clear_of_camera, sample_view, visible_s
 
 PAIR_KINDS = ("change", "light_only", "shift_only", "passers_only")
 PAIR_WEATHERS = ("sunny", "hazy", "overcast", "dusk")
-TRUTH_RULES = LabelRules(min_box_px=10.0, min_visible=0.35, min_in_image=0.4)
+# Change truth keeps to objects mostly in view and in frame (no exception for big visible parts).
+TRUTH_RULES = LabelRules(min_box_px=10.0, min_visible=0.35, min_in_image=0.4, big_visible_px=float("inf"))
 _CHANGE_WEIGHTS = {  # what tends to appear or vanish between two visits, by class name
     "vendor_stall": 3.0, "goods_outside_shop": 2.0, "material_pile": 3.0, "banner": 2.0, "poster": 1.0,
     "ad_board": 2.0, "signboard": 0.4, "cantilever": 0.5, "win_ad": 0.2, "shed": 3.0, "rooftop_addition": 3.0,

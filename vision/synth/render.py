@@ -44,11 +44,17 @@ class LabelRules:
         min_box_px: Smallest box side kept, pixels.
         min_visible: Smallest unoccluded fraction of the object's in-image silhouette.
         min_in_image: Smallest fraction of the object's projected box inside the image.
+        big_visible_px: An object showing at least this many pixels, in a visible box of at least
+            ``big_side_px`` on each side, is labelled even when ``min_visible`` or ``min_in_image`` would drop it:
+            a sign running out of the frame, or a shed mostly behind a tree, still shows plainly what it is.
+        big_side_px: See ``big_visible_px``.
     """
 
     min_box_px: float = 8.0
     min_visible: float = 0.3
     min_in_image: float = 0.25
+    big_visible_px: float = 1600.0
+    big_side_px: float = 24.0
 
 
 class _Context:
@@ -349,13 +355,15 @@ def _labels(
         ys, xs = np.nonzero(ids[by0:by1, bx0:bx1] == index + 1)
         fraction = len(xs) / area
         visible_fraction[obj.object_id] = fraction
-        if fraction < rules.min_visible or len(xs) == 0:
+        if len(xs) == 0:
             continue
         x0, y0 = float(xs.min() + bx0), float(ys.min() + by0)
         x1, y1 = float(xs.max() + 1 + bx0), float(ys.max() + 1 + by0)
-        if x1 - x0 < rules.min_box_px or y1 - y0 < rules.min_box_px:
+        side = min(x1 - x0, y1 - y0)
+        if side < rules.min_box_px:
             continue
-        if _in_image_fraction(obj, camera) < rules.min_in_image:
+        big = len(xs) >= rules.big_visible_px and side >= rules.big_side_px
+        if not big and (fraction < rules.min_visible or _in_image_fraction(obj, camera) < rules.min_in_image):
             continue
         boxes.append((x0, y0, x1, y1))
         classes.append(obj.class_id)

@@ -66,3 +66,29 @@ def test_objects_behind_the_camera_are_not_drawn() -> None:
     result = render([behind], CAMERA, Conditions())
     assert len(result.truth) == 0
     assert not result.ids.any()
+
+
+def test_a_big_object_running_out_of_the_frame_is_labelled_by_its_visible_part() -> None:
+    # A sign 80 m long starting straight ahead: less than 25 % of its projected box is in the image, yet it
+    # fills half the frame.
+    long_sign = _box_object(10.0, 40.0, 1.0, SIGNBOARD, 0)
+    long_sign.parts = box(Pose.identity(), (10.0, 40.0, 1.5), (1.0, 80.0, 2.0), (60, 60, 200))
+    result = render([long_sign], CAMERA, Conditions(fog_density=0.0))
+    assert len(result.truth) == 1
+    x0, _, x1, _ = result.truth.xyxy[0]
+    assert x0 == 0 or x1 == SIZE[0]
+    assert x1 - x0 > SIZE[0] * 0.4
+
+
+def test_a_big_object_mostly_hidden_keeps_a_label_a_small_one_does_not() -> None:
+    wide = _box_object(20.0, 0.0, 1.0, SHED, 0)
+    wide.parts = box(Pose.identity(), (20.0, 0.0, 1.5), (1.0, 8.0, 3.0), (60, 60, 200))
+    cover = _box_object(10.0, -0.4, 1.0, None, 1)
+    cover.parts = box(Pose.identity(), (10.0, -0.4, 1.5), (1.0, 3.1, 3.0), (200, 200, 200))
+    result = render([wide, cover], CAMERA, Conditions(fog_density=0.0))
+    assert result.visible_fraction[0] < LabelRules().min_visible
+    assert len(result.truth) == 1
+    x0, y0, x1, y1 = result.truth.xyxy[0]
+    assert min(x1 - x0, y1 - y0) >= LabelRules().big_side_px
+    strict = render([wide, cover], CAMERA, Conditions(fog_density=0.0), LabelRules(big_visible_px=float("inf")))
+    assert len(strict.truth) == 0
