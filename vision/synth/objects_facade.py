@@ -282,6 +282,24 @@ def wall_poster(rng: np.random.Generator, side: Pose, u: float, z: float, v: flo
     return SceneObject("poster", POSTER, [part], LAYER_ON_FACADE, side.point(u, v, z), shadow=False, position=(u, v))
 
 
+def shop_posters(rng: np.random.Generator, side: Pose, shop: ShopFront) -> list[SceneObject]:
+    """One to four small ads stuck around a shop front: by its pillar or beside its door.
+
+    None hangs over an open doorway (there is no wall there to stick it on); a closed shutter takes them.
+    """
+    spots = [shop.u0 - 0.1, shop.door[0] - 0.3, shop.door[1] + 0.3]
+    base = float(rng.choice(spots))
+    out = []
+    for _ in range(int(rng.integers(1, 5))):
+        u, z = base + float(rng.normal(0, 0.35)), float(rng.uniform(0.8, 2.2))
+        poster = wall_poster(rng, side, u, z)
+        along = (poster.points() - side.offset) @ side.matrix[:, 0]  # u of its corners
+        if shop.open and along.min() < shop.door[1] and along.max() > shop.door[0]:
+            continue
+        out.append(poster)
+    return out
+
+
 def facade_banner(rng: np.random.Generator, side: Pose, u: float, z: float, max_width: float) -> SceneObject:
     """A cloth banner hung flat on a wall: horizontal, or vertical down the floors."""
     if rng.random() < 0.7:

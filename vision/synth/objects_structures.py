@@ -129,7 +129,8 @@ def pole_posters(rng: np.random.Generator, pose: Pose, radius: float) -> list[Sc
         facing = [(0, 1, 0), (1, 0, 0), (-1, 0, 0), (0, 1, 0)][int(rng.integers(4))]
         face = _print(rng, prints.poster, width, height, 160)
         a, b = facing[0] * (radius + 0.005), facing[1] * (radius + 0.005)
-        part = panel(pose, a, b, z, width, height, (230, 230, 230), face, facing=(facing[0], facing[1], 0))
+        # Culled: from behind, the pole hides a poster stuck on it (drawn, it showed its print through the pole).
+        part = panel(pose, a, b, z, width, height, (230, 230, 230), face, facing=(facing[0], facing[1], 0), cull=True)
         out.append(SceneObject("pole_poster", POSTER, [part], anchor=pose.point(a, b, z), depth_bias=0.3, shadow=False))
     return out
 
@@ -147,7 +148,8 @@ def utility_box(rng: np.random.Generator, pose: Pose) -> tuple[list[SceneObject]
         ph = pw * float(rng.uniform(1.1, 1.6))
         a, z = float(rng.uniform(-w / 2 + pw / 2, w / 2 - pw / 2)), float(rng.uniform(ph / 2 + 0.1, h - ph / 2 - 0.05))
         face = _print(rng, prints.poster, pw, ph, 160)
-        part = panel(pose, a, d / 2 + 0.005, z, pw, ph, (230, 230, 230), face)
+        # Culled: seen from behind, the cabinet hides it.
+        part = panel(pose, a, d / 2 + 0.005, z, pw, ph, (230, 230, 230), face, cull=True)
         out.append(
             SceneObject("box_poster", POSTER, [part], anchor=pose.point(a, d / 2, z), depth_bias=0.3, shadow=False)
         )

@@ -211,11 +211,8 @@ def _dress_shop(
         u = shop.u1 + float(rng.uniform(-0.4, 0.1))
         scene.add(facade.cantilever(rng, pose, u, z), side)
     if rng.random() < 0.3:
-        spots = [shop.u0 - 0.1, shop.door[0] - 0.3, shop.door[1] + 0.3]
-        base = float(rng.choice(spots))
-        for _ in range(int(rng.integers(1, 5))):
-            u, z = base + float(rng.normal(0, 0.35)), float(rng.uniform(0.8, 2.2))
-            scene.add(facade.wall_poster(rng, pose, u, z), side, (u, 0.0))
+        for poster in facade.shop_posters(rng, pose, shop):
+            scene.add(poster, side)
     if rng.random() < 0.35:
         u, v = (shop.door[0] + shop.door[1]) / 2 + float(rng.normal(0, 0.5)), float(rng.uniform(0.35, 0.9))
         obj, size = street.goods_display(rng, pose.at(u, v, float(rng.normal(0, 5))))
