@@ -48,6 +48,7 @@ class LabelRules:
             ``big_side_px`` on each side, is labelled even when ``min_visible`` or ``min_in_image`` would drop it:
             a sign running out of the frame, or a shed mostly behind a tree, still shows plainly what it is.
         big_side_px: See ``big_visible_px``.
+        max_fog: Largest fog fraction at the object's distance: beyond it the object has faded into the fog.
     """
 
     min_box_px: float = 8.0
@@ -55,6 +56,7 @@ class LabelRules:
     min_in_image: float = 0.25
     big_visible_px: float = 1600.0
     big_side_px: float = 24.0
+    max_fog: float = 0.85
 
 
 class _Context:
@@ -119,7 +121,7 @@ def render(
         if obj.class_id is not None and bbox is not None:
             x0, y0, x1, y1 = bbox
             silhouettes[index] = (int(np.count_nonzero(painter.ids[y0:y1, x0:x1] == index + 1)), bbox)
-    truth, fractions = _labels(objects, painter.ids, silhouettes, camera, rules)
+    truth, fractions = _labels(objects, painter.ids, silhouettes, ctx, rules)
     return Rendered(painter.image, painter.ids, truth, fractions)
 
 
@@ -343,9 +345,10 @@ def _labels(
     objects: Sequence[SceneObject],
     ids: npt.NDArray[np.uint16],
     silhouettes: dict[int, tuple[int, tuple[int, int, int, int]]],
-    camera: Camera,
+    ctx: _Context,
     rules: LabelRules,
 ) -> tuple[Detections, dict[int, float]]:
+    camera = ctx.camera
     boxes, classes, tracks = [], [], []
     visible_fraction: dict[int, float] = {}
     for index, (area, (bx0, by0, bx1, by1)) in silhouettes.items():
@@ -364,6 +367,8 @@ def _labels(
             continue
         big = len(xs) >= rules.big_visible_px and side >= rules.big_side_px
         if not big and (fraction < rules.min_visible or _in_image_fraction(obj, camera) < rules.min_in_image):
+            continue
+        if ctx.fog(float(camera.to_camera(obj.anchor[None])[0, 2])) > rules.max_fog:
             continue
         boxes.append((x0, y0, x1, y1))
         classes.append(obj.class_id)

@@ -92,3 +92,12 @@ def test_a_big_object_mostly_hidden_keeps_a_label_a_small_one_does_not() -> None
     assert min(x1 - x0, y1 - y0) >= LabelRules().big_side_px
     strict = render([wide, cover], CAMERA, Conditions(fog_density=0.0), LabelRules(big_visible_px=float("inf")))
     assert len(strict.truth) == 0
+
+
+def test_an_object_faded_into_thick_fog_gets_no_label() -> None:
+    far = _box_object(60.0, 0.0, 4.0, SHED, 0)
+    clear = render([far], CAMERA, Conditions(fog_density=0.0))
+    foggy = render([far], CAMERA, Conditions(fog_density=0.05))  # 95 % fog at 60 m
+    assert len(clear.truth) == 1
+    assert len(foggy.truth) == 0
+    assert foggy.visible_fraction[0] == pytest.approx(1.0)
