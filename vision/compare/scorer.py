@@ -41,7 +41,7 @@ FEATURE_NAMES = (
     "texture_now", "texture_before", "ring_texture_now", "ring_texture_before",
     "contrast_now_l", "contrast_now_a", "contrast_now_b", "contrast_before_l", "contrast_before_a",
     "contrast_before_b", "pair_extent", "pair_above", "stability", "outline_now", "outline_before",
-    "outline_extent", "children", "parents",
+    "outline_extent", "children", "parents", "split",
 )  # fmt: skip
 
 
@@ -191,6 +191,7 @@ def region_features(proposals: list[Proposal], planes: FeaturePlanes) -> Feature
         np.log1p(band[:, _GRAD_REF]) - np.log1p(0.5 * (inside[:, _GRAD_REF] + ring[:, _GRAD_REF])),
         band[:, _EXTENT] - 0.5 * (inside[:, _EXTENT] + ring[:, _EXTENT]),
         *_nesting(boxes),
+        [p.split for p in proposals],
     ]  # fmt: skip
     return np.stack([np.asarray(c, np.float64) for c in columns], 1).astype(np.float32)
 

@@ -46,8 +46,30 @@ def test_passers_by_are_cut_out_of_the_candidates() -> None:
     transient[15:85, 35:70] = True
     proposals = propose(extent, np.ones(SHAPE, bool), transient)
     assert any(p.box == (70, 20, 130, 80) and p.cut for p in proposals)
-    assert all(p.box[0] >= 70 for p in proposals)
+    assert all(p.box[0] >= 70 for p in proposals if p.cut)
     assert any(p.box == (40, 20, 130, 80) for p in propose(extent, np.ones(SHAPE, bool), np.zeros(SHAPE, bool)))
+
+
+def test_an_object_behind_a_passer_by_still_has_a_candidate() -> None:
+    extent = np.zeros(SHAPE, np.float32)
+    extent[20:80, 60:90] = 0.9  # a new pillar, mostly behind a passer-by's box
+    transient = np.zeros(SHAPE, bool)
+    transient[15:85, 55:85] = True
+    proposals = propose(extent, np.ones(SHAPE, bool), transient)
+    assert any(p.box == (60, 20, 90, 80) and not p.cut for p in proposals)
+    assert not any(p.box == (60, 20, 90, 80) for p in propose(extent, np.ones(SHAPE, bool), transient) if p.cut)
+
+
+def test_touching_blobs_are_split_into_their_pieces() -> None:
+    extent = np.zeros(SHAPE, np.float32)
+    extent[20:70, 20:70] = 0.9  # two squares joined by a short neck: one blob at every threshold
+    extent[20:70, 90:140] = 0.9
+    extent[40:50, 70:90] = 0.9
+    keep, none = np.ones(SHAPE, bool), np.zeros(SHAPE, bool)
+    assert {p.box for p in propose(extent, keep, none) if not p.split} == {(20, 20, 140, 70)}
+    pieces = [p.box for p in propose(extent, keep, none) if p.split]
+    assert any(box[:2] == (20, 20) and box[3] == 70 and 58 <= box[2] <= 72 for box in pieces)
+    assert any(box[1:] == (20, 140, 70) and 88 <= box[0] <= 102 for box in pieces)
 
 
 def test_ignored_pixels_give_no_candidates() -> None:
