@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # runs standalone, without an installed package
 
 from vision.detect import Detector, OpenVinoDetector, find_model_files, load_detector  # noqa: E402
+from vision.detect.letterbox import make_blob  # noqa: E402
 from vision.detect.random_model import build_random_model, synthetic_frame  # noqa: E402
 from vision.detect.runtime import OPENVINO, RUNTIMES, is_installed  # noqa: E402
 
@@ -121,11 +122,7 @@ def raw_openvino(model: Path, frames: Sequence[Image], threads: int, warmup: int
     if network.input(0).get_partial_shape().is_dynamic:
         network.reshape({0: [1, 3, height, width]})
     request = core.compile_model(network, "CPU", {"INFERENCE_NUM_THREADS": threads}).create_infer_request()
-    blobs = [
-        np.ascontiguousarray(cv2.resize(frame, (width, height))[None, ..., ::-1].transpose(0, 3, 1, 2), np.float32)
-        / 255.0
-        for frame in frames
-    ]
+    blobs = [make_blob([frame], (height, width))[0] for frame in frames]
     for blob in blobs[:warmup]:
         request.infer({0: blob})
     seconds = []
