@@ -222,6 +222,12 @@ def evaluate_fixed(folder: Path, detector_for: DetectorFor, *, workdir: Path, fp
         rows = [(c.class_name, c.lat, c.lon, c.sightings_count) for c in session.scalars(select(Candidate))]
     engine.dispose()
     dwell = services.rules.settings.persistence_of("vendor_stall").fixed_dwell_seconds
-    staying = sum(1 for vendor in truth["vendors"] if float(vendor["stationary_s"]) >= dwell)
+    # The generator writes no stationary time (None) for a vendor who never leaves: it stays past any threshold.
+    staying = sum(1 for vendor in truth["vendors"] if _stationary_s(vendor) >= dwell)
     counts = run.counts
     return FixedReport(tuple(rows), staying, counts.sightings, dict(counts.drop_reasons))
+
+
+def _stationary_s(vendor: dict[str, Any]) -> float:
+    value = vendor.get("stationary_s")
+    return math.inf if value is None else float(value)
