@@ -46,7 +46,12 @@ class TrackerSettings:
         track_activation_threshold: Minimum confidence of a detection to start a new track.
         high_confidence_threshold: ByteTrack's split: detections at or above it are matched first and may start
             tracks; those below only continue existing tracks (the second, "BYTE" stage). Set both thresholds to the
-            model's operating confidence and feed the tracker detections found at a lower one (about half).
+            model's operating confidence and feed the tracker detections found at a lower one (the pipeline asks
+            the detector for 0.4 of it: see ``service.pipeline.source.ModelDetector``).
+        low_overlap_iou: A detection below ``high_confidence_threshold`` whose IoU with a more confident detection
+            of the same class (or class group) exceeds this is dropped before tracking: it is a second box on an
+            object already detected, not a continuation, and left in it would keep a twin track of that object
+            alive. ``None`` keeps every detection. Detections at or above the threshold are never dropped.
         minimum_matching_threshold: Minimum similarity between a track's predicted box and a detection to link them.
         similarity: Box similarity for linking: ``"iou"``; ``"biou"``, IoU of boxes grown by ``buffer_ratio`` of
             their size on each side, which tolerates the jumps of sparse sampling; ``"giou"`` or ``"diou"`` (signed,
@@ -65,6 +70,7 @@ class TrackerSettings:
     lost_track_buffer_s: float = 3.0
     track_activation_threshold: float = 0.25
     high_confidence_threshold: float = 0.25
+    low_overlap_iou: float | None = 0.7
     minimum_matching_threshold: float = 0.1
     similarity: Similarity = "biou"
     buffer_ratio: float = 0.5
@@ -83,6 +89,8 @@ class TrackerSettings:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"TrackerSettings.{name} must be in [0, 1], got {value!r}")
+        if self.low_overlap_iou is not None and not 0.0 <= self.low_overlap_iou <= 1.0:
+            raise ValueError(f"TrackerSettings.low_overlap_iou must be in [0, 1] or None, got {self.low_overlap_iou!r}")
         if not -1.0 <= self.minimum_matching_threshold <= 1.0:
             raise ValueError(
                 "TrackerSettings.minimum_matching_threshold must be in [-1, 1], "
@@ -141,6 +149,38 @@ class TrackerSettings:
     def lost_track_frames_30fps(self) -> int:
         """The lost-track buffer in the library's unit (frames of a 30 fps video), rounded down."""
         return math.floor(self.lost_track_buffer_s * _LIBRARY_FPS + _EPSILON)
+
+
+def _low_duplicates_dropped(detections: Detections, groups: np.ndarray, high: float, max_iou: float) -> np.ndarray:
+    """Which detections to keep: all but those below ``high`` that overlap a more confident one of their group.
+
+    Args:
+        detections: One frame's detections.
+        groups: The tracker group of each detection (its class, or its class group).
+        high: Detections at or above this confidence are always kept.
+        max_iou: A low detection whose IoU with a more confident detection of its group exceeds this is dropped.
+
+    Returns:
+        A boolean mask over ``detections``.
+    """
+    keep = np.ones(len(detections), dtype=bool)
+    low = np.flatnonzero(detections.confidence < high)
+    if not len(low):
+        return keep
+    boxes, confidence = detections.xyxy.astype(np.float64), detections.confidence
+    areas = np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
+    for row in low:
+        rivals = (groups == groups[row]) & (confidence > confidence[row])
+        rivals[row] = False
+        if not rivals.any():
+            continue
+        left_top = np.maximum(boxes[rivals, :2], boxes[row, :2])
+        right_bottom = np.minimum(boxes[rivals, 2:], boxes[row, 2:])
+        inter = np.prod(np.clip(right_bottom - left_top, 0, None), axis=1)
+        union = areas[rivals] + areas[row] - inter
+        iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+        keep[row] = not bool((iou > max_iou).any())
+    return keep
 
 
 def _import_byte_track() -> Any:
@@ -216,6 +256,11 @@ class Tracker:
             for engine in self._engines.values():
                 self._library.CMC.apply_batch(affine, engine.tracks)
         groups = np.array([self._group_of.get(int(c), int(c)) for c in detections.class_id], dtype=np.int64)
+        if self.settings.low_overlap_iou is not None:
+            keep = _low_duplicates_dropped(
+                detections, groups, self.settings.high_confidence_threshold, self.settings.low_overlap_iou
+            )
+            detections, groups = detections[keep], groups[keep]
         for group in np.unique(groups).tolist():
             if group not in self._engines:
                 self._engines[group] = self._new_engine()
