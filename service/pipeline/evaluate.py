@@ -30,8 +30,15 @@ from service.db.models import Candidate
 from service.evidence import EvidenceStore
 from service.pipeline.locate import CameraPositionLocator
 from service.pipeline.record import SourceContext
-from service.pipeline.source import FrameDetector, PipelineSettings
-from service.pipeline.wiring import RecordingServices, detector_names, patrol_locator, reference_baseline, run_source
+from service.pipeline.source import FrameDetector
+from service.pipeline.wiring import (
+    RecordingServices,
+    detector_names,
+    patrol_locator,
+    reference_baseline,
+    run_source,
+    tracking_settings,
+)
 from vision.frame import GeoPoint
 from vision.geo import PatrolSettings, distance_m
 from vision.sources import Sampling, open_source
@@ -142,7 +149,7 @@ def evaluate_patrol(folder: Path, detector_for: DetectorFor, *, workdir: Path, f
             run_source(
                 frames,
                 detector=detector,
-                settings=PipelineSettings.for_camera("patrol", detector_names(detector), fps),
+                settings=tracking_settings("patrol", detector, fps),
                 services=services,
                 locator=patrol_locator(folder / str(info["gpx"]), PatrolSettings.from_camera_metadata(info["camera"])),
                 context=context,
@@ -210,7 +217,7 @@ def evaluate_fixed(folder: Path, detector_for: DetectorFor, *, workdir: Path, fp
         run = run_source(
             frames,
             detector=detector,
-            settings=PipelineSettings.for_camera("fixed", names, fps),
+            settings=tracking_settings("fixed", detector, fps),
             services=services,
             locator=CameraPositionLocator(GeoPoint(float(camera["lat"]), float(camera["lon"]))),
             context=SourceContext(

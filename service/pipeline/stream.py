@@ -26,7 +26,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from service.pipeline.record import SightingRecorder
-from service.pipeline.source import FrameDetector, PipelineSettings
+from service.pipeline.source import DEFAULT_CONFIDENCE, FrameDetector, PipelineSettings
 from service.violations.observation import Observation
 from service.violations.queries import extend_sighting
 from service.violations.recorder import Recorder
@@ -62,7 +62,13 @@ class StreamPipelineSettings:
             raise ValueError(f"gap_s must be a non-negative number, got {self.gap_s!r}")
 
 
-def stream_tracking(kind: str, class_names: Sequence[str], fps: float | None, gap_s: float) -> PipelineSettings:
+def stream_tracking(
+    kind: str,
+    class_names: Sequence[str],
+    fps: float | None,
+    gap_s: float,
+    confidence: float = DEFAULT_CONFIDENCE,
+) -> PipelineSettings:
     """Tracking settings of a stream: `PipelineSettings.for_camera`, with tracks kept through the gate's gaps.
 
     Args:
@@ -70,8 +76,9 @@ def stream_tracking(kind: str, class_names: Sequence[str], fps: float | None, ga
         class_names: The detector's class names.
         fps: Frames per second handed on (None: every frame, taken as 25).
         gap_s: See `StreamPipelineSettings.gap_s`.
+        confidence: The detector's operating confidence (tracks start at it).
     """
-    settings = PipelineSettings.for_camera(kind, class_names, fps or 25.0)
+    settings = PipelineSettings.for_camera(kind, class_names, fps or 25.0, confidence)
     keep_s = 2.0 * gap_s
     if keep_s <= settings.lost_after_s:
         return settings

@@ -35,7 +35,7 @@ from service.pipeline.locate import CalibratedLocator, CameraPositionLocator, Lo
 from service.pipeline.record import SightingRecorder, SourceContext
 from service.pipeline.source import FrameDetector, ModelDetector
 from service.pipeline.stream import PipelineHandler, StreamPipelineSettings, StreamPipelineStats, stream_tracking
-from service.pipeline.wiring import RecordingServices, detector_names, reference_baseline
+from service.pipeline.wiring import RecordingServices, detector_confidence, detector_names, reference_baseline
 from service.references import ReferenceStore, current_reference
 from service.rules import RuleBook
 from service.streams import FrameHandler, StreamManager, StreamManagerSettings, StreamSpec
@@ -133,7 +133,7 @@ class PipelineHandlers:
         gap_s = self.settings.gap_s if spec.gate_enabled else 0.0
         handler = PipelineHandler(
             detector=self.detector,
-            tracking=stream_tracking(spec.kind, self.class_names, spec.fps, gap_s),
+            tracking=stream_tracking(spec.kind, self.class_names, spec.fps, gap_s, detector_confidence(self.detector)),
             sink=sink,
             settings=self.settings,
             on_close=lambda closed: self._forget(spec.key, closed),

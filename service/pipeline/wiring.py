@@ -24,7 +24,7 @@ from service.evidence import EvidenceStore
 from service.pipeline.baseline import Baseline
 from service.pipeline.locate import Locator, PatrolTrackLocator
 from service.pipeline.record import RecordCounts, SightingRecorder, SourceContext
-from service.pipeline.source import FrameDetector, PipelineSettings, SourcePipeline, SourceStats
+from service.pipeline.source import DEFAULT_CONFIDENCE, FrameDetector, PipelineSettings, SourcePipeline, SourceStats
 from service.rules import RuleBook
 from service.violations.dedup import DedupSettings
 from service.violations.recorder import Recorder
@@ -90,6 +90,18 @@ def detector_names(detector: FrameDetector) -> tuple[str, ...]:
     """The detector's class names by class id; the shipped taxonomy's when it does not say."""
     names = getattr(detector, "names", None)
     return tuple(names) if names else tuple(load_taxonomy().class_names)
+
+
+def detector_confidence(detector: FrameDetector) -> float:
+    """The detector's operating confidence (`ModelDetector.operating_conf`): tracks start at it; 0.25 when it
+    does not say (ground truth and test fakes, whose detections are all at or above what they mean)."""
+    confidence = getattr(detector, "operating_conf", None)
+    return float(confidence) if confidence is not None else DEFAULT_CONFIDENCE
+
+
+def tracking_settings(kind: str | None, detector: FrameDetector, fps: float) -> PipelineSettings:
+    """`PipelineSettings.for_camera` for ``detector``: its class names and operating confidence."""
+    return PipelineSettings.for_camera(kind, detector_names(detector), fps, detector_confidence(detector))
 
 
 def patrol_locator(track: GpsTrack | Path | str, settings: PatrolSettings | None = None) -> PatrolTrackLocator:

@@ -19,7 +19,7 @@ from typing import TypeVar, cast
 import numpy as np
 
 from service.pipeline.source import FrameDetector
-from service.pipeline.wiring import detector_names
+from service.pipeline.wiring import detector_confidence, detector_names
 from vision.detections import Detections
 from vision.frame import Frame
 from vision.gate import MotionGate
@@ -90,6 +90,11 @@ class GatedDetector:
     def names(self) -> tuple[str, ...]:
         """The wrapped detector's class names."""
         return detector_names(self.detector)
+
+    @property
+    def operating_conf(self) -> float:
+        """The wrapped detector's operating confidence (see `detector_confidence`)."""
+        return detector_confidence(self.detector)
 
     def detect_frames(self, frames: Sequence[Frame]) -> list[Detections]:
         """Detections per frame: the detector's for changed frames (one batch), the last ones for the others."""

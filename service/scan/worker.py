@@ -19,7 +19,13 @@ from service.pipeline.baseline import Baseline
 from service.pipeline.locate import Locator
 from service.pipeline.record import SightingRecorder, SourceContext
 from service.pipeline.source import FrameDetector, ModelDetector, PipelineSettings
-from service.pipeline.wiring import RecordingServices, detector_names, reference_baseline, run_source
+from service.pipeline.wiring import (
+    RecordingServices,
+    detector_confidence,
+    detector_names,
+    reference_baseline,
+    run_source,
+)
 from service.rules import RuleBook
 from service.scan import jobs
 from service.scan.frames import FeedCounts, GatedDetector, feed_frames, photo_sightings, read_ahead
@@ -218,7 +224,9 @@ class ScanWorker:
     def _scan_video(self, source: _Source, frames_read: Callable[[int, float], None]) -> None:
         plan, counts = source.plan, source.counts
         gated = GatedDetector(source.detector, MotionGate(_gate_settings(plan))) if plan.gate else None
-        settings = PipelineSettings.for_camera(plan.kind, source.names, plan.tracker_fps)
+        settings = PipelineSettings.for_camera(
+            plan.kind, source.names, plan.tracker_fps, detector_confidence(source.detector)
+        )
         try:
             with open_source(plan.path, sampling=plan.sampling) as frames:
                 run_source(
@@ -249,7 +257,10 @@ class ScanWorker:
         for frame in frames:
             source.counts.read += 1
             source.counts.detected += 1
-            for sighting in photo_sightings(frame, source.detector.detect_frames([frame])[0], source.names):
+            detections = source.detector.detect_frames([frame])[0]
+            # A photo has no track to continue: only detections at the operating confidence count.
+            detections = detections[detections.confidence >= detector_confidence(source.detector)]
+            for sighting in photo_sightings(frame, detections, source.names):
                 if str(sighting.track_id) not in source.known:
                     source.recorded(sighting, sink.handle(sighting))
 
