@@ -38,7 +38,10 @@ def patrol(
     folder: Path = typer.Argument(..., exists=True, file_okay=False, help="Output of `xiuhua synth patrol`."),
     model: Path | None = typer.Option(None, "--model", "-m", help="Model folder or file (default: shipped model)."),
     truth_boxes: bool = typer.Option(False, "--truth-boxes", help=TRUTH_HELP),
-    conf: float | None = typer.Option(None, help="Score threshold (default: the model card's)."),
+    conf: float | None = typer.Option(
+        None,
+        help="Tracks start at this confidence, boxes down to 0.4 of it continue them (default: the card's).",
+    ),
     fps: float = typer.Option(5.0, min=0.5, help="Sampling rate of the scan (patrol default: 5)."),
     workdir: Path | None = typer.Option(None, help="Keep the database and evidence here (default: a temp folder)."),
 ) -> None:
@@ -56,7 +59,10 @@ def fixed(
     folder: Path = typer.Argument(..., exists=True, file_okay=False, help="Output of `xiuhua synth fixed`."),
     model: Path | None = typer.Option(None, "--model", "-m", help="Model folder or file (default: shipped model)."),
     truth_boxes: bool = typer.Option(False, "--truth-boxes", help=TRUTH_HELP),
-    conf: float | None = typer.Option(None, help="Score threshold (default: the model card's)."),
+    conf: float | None = typer.Option(
+        None,
+        help="Tracks start at this confidence, boxes down to 0.4 of it continue them (default: the card's).",
+    ),
     fps: float = typer.Option(2.0, min=0.5, help="Sampling rate of the scan."),
     workdir: Path | None = typer.Option(None, help="Keep the database and evidence here (default: a temp folder)."),
 ) -> None:

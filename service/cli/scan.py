@@ -39,7 +39,11 @@ def scan(
     gate: bool = typer.Option(True, "--gate/--no-gate", help="Skip unchanged frames of fixed and PTZ cameras."),
     model: Path | None = typer.Option(None, "--model", "-m", help="Model file or folder (default: shipped model)."),
     runtime: str | None = typer.Option(None, "--runtime", help="Force openvino, onnxruntime or ultralytics."),
-    conf: float | None = typer.Option(None, "--conf", help="Detection threshold (default: the model card's)."),
+    conf: float | None = typer.Option(
+        None,
+        "--conf",
+        help="Tracks start at this confidence, boxes down to 0.4 of it continue them (default: the card's).",
+    ),
     rect: bool = typer.Option(
         True,
         "--rect/--square",

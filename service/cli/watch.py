@@ -31,7 +31,11 @@ def watch(
     config: Path | None = typer.Option(None, "--config", "-c", help="YAML list of cameras with stream URLs."),
     db: bool = typer.Option(False, "--db", help="Also watch the database's enabled cameras with a stream URL."),
     model: Path | None = typer.Option(None, "--model", "-m", help="Model file or folder (default: shipped model)."),
-    conf: float | None = typer.Option(None, help="Score threshold (default: the model card's)."),
+    conf: float | None = typer.Option(
+        None,
+        help="Operating confidence (default: the model card's): the printed detections' threshold; in the pipeline "
+        "tracks start at it and detections down to 0.4 of it continue them.",
+    ),
     threads: int | None = typer.Option(None, min=1, help="Inference threads (default: the runtime's choice)."),
     device: str = typer.Option("cpu", help="'cpu' or 'cuda'."),
     health_every: float = typer.Option(10.0, min=0, help="Seconds between health lines on stderr (0: none)."),

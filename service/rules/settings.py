@@ -18,7 +18,9 @@ Why the defaults are what they are:
   for several seconds); raise it for dense sampling.
 - ``min_score`` 0.25 for every class: the shipped model's default confidence (models/xiuhua-n/card.yaml), so the
   rule does not silently tighten the detector, yet it also applies to external detections, whose systems may report
-  anything. Raise it per class once a model's per-class precision is known.
+  anything. Raise it per class once a model's per-class precision is known. Tracking also sees detections down to
+  0.4 of that confidence (they continue tracks, see ``service.pipeline.source``); the score compared here is the
+  track's (the mean of its best confidences), so a track held through weak frames still needs confident ones.
 - External detections (``camera_kind`` ``None``): no dwell or frame rule (the other system decided when to report),
   but the score rule holds.
 """

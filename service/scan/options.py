@@ -37,7 +37,8 @@ class ScanOptions:
         gate: Skip unchanged frames of fixed and PTZ cameras (the motion gate).
         model: Model file or folder; ``None`` for the shipped model.
         runtime: Force a runtime (``openvino``, ``onnxruntime``, ``ultralytics``); ``None`` picks the fastest.
-        conf: Detection threshold; ``None`` for the model card's.
+        conf: Operating confidence (tracks start at it, detections down to 0.4 of it continue them; see
+            ``service.pipeline.source``); ``None`` for the model card's.
         detector: ``model``, or ``truth`` (the ground truth written next to synthetic clips; for tests).
         rules: Rules folder or ``rules.yaml``; ``None`` for the default rules.
         rect: Letterbox frames into a smaller input than the square one when the model takes any size (512x320
