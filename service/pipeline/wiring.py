@@ -13,7 +13,7 @@ module puts them together the same way for every caller::
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -24,7 +24,15 @@ from service.evidence import EvidenceStore
 from service.pipeline.baseline import Baseline
 from service.pipeline.locate import Locator, PatrolTrackLocator
 from service.pipeline.record import RecordCounts, SightingRecorder, SourceContext
-from service.pipeline.source import DEFAULT_CONFIDENCE, FrameDetector, PipelineSettings, SourcePipeline, SourceStats
+from service.pipeline.source import (
+    DEFAULT_CONFIDENCE,
+    REFERENCE_LOW_RATIO,
+    FrameDetector,
+    ModelDetector,
+    PipelineSettings,
+    SourcePipeline,
+    SourceStats,
+)
 from service.rules import RuleBook
 from service.violations.dedup import DedupSettings
 from service.violations.recorder import Recorder
@@ -115,8 +123,14 @@ def patrol_locator(track: GpsTrack | Path | str, settings: PatrolSettings | None
 
 
 def reference_baseline(detector: FrameDetector, reference: Frame, class_names: Sequence[str] | None = None) -> Baseline:
-    """What a fixed camera's reference image shows, detected once, so the same objects are not raised as new."""
+    """What a fixed camera's reference image shows, detected once, so the same objects are not raised as new.
+
+    A model detects the reference down to ``REFERENCE_LOW_RATIO`` of its operating confidence, lower than the frames
+    it tracks: a static object it sees only weakly must still count as there before (see `service.pipeline.source`).
+    """
     names = tuple(class_names) if class_names is not None else detector_names(detector)
+    if isinstance(detector, ModelDetector):
+        detector = replace(detector, low_ratio=REFERENCE_LOW_RATIO)
     taken_at = reference.wall_time
     if taken_at is None:
         raise ValueError(f"{reference.source_id}: a reference frame needs its wall time (when it was taken)")

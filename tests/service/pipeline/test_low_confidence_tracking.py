@@ -4,13 +4,15 @@ continue tracks started at it, so a weak detector's flickering object becomes on
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
 from factories.detectors import FAKE_NAMES, BrightnessDetector
 
 from service.pipeline.source import ModelDetector, PipelineSettings, SourcePipeline
-from service.pipeline.wiring import detector_confidence, tracking_settings
+from service.pipeline.wiring import detector_confidence, reference_baseline, tracking_settings
 from service.scan.frames import GatedDetector
 from vision.detections import Detections
 from vision.frame import Frame
@@ -114,3 +116,27 @@ def test_tracks_start_at_the_detectors_operating_confidence() -> None:
     assert track(ListedDetector(FLICKER), tracking_settings("patrol", strict, 5.0)) == []
     usual = ModelDetector(BrightnessDetector())
     assert len(track(ListedDetector(FLICKER), tracking_settings("patrol", usual, 5.0))) == 1
+
+
+def test_the_reference_image_is_read_down_to_a_lower_confidence_than_tracked_frames() -> None:
+    # An object the model sees at 0.07 in the reference: too weak to track (0.4 x 0.25 = 0.1), but it was there.
+    detector = ModelDetector(BrightnessDetector(level=0.0))
+    reference = Frame(flat(0.07), "cam", 0, 0.0, wall_time=datetime(2026, 5, 6, 2, 0, tzinfo=UTC))
+    assert len(detector.detect_frames([reference])[0]) == 0
+    baseline = reference_baseline(detector, reference)
+    assert len(baseline.detections) == 1
+    later = Sighting(
+        source_id="cam",
+        track_id=1,
+        class_id=0,
+        class_name=FAKE_NAMES[0],
+        first_time=0.0,
+        last_time=300.0,
+        frames_seen=600,
+        score=0.3,
+        best_frame=reference,
+        best_box=baseline.detections.xyxy[0],
+    )
+    assert baseline.explains(later) is not None
+    darker = replace(reference, image=flat(0.04))  # below 0.2 x 0.25: nothing there
+    assert len(reference_baseline(detector, darker).detections) == 0
