@@ -8,9 +8,11 @@
   see ``vision.detect.letterbox``) with FP16 weights, unless a check on data shows FP16 loses accuracy (mAP50-95
   lower than the ONNX model's by more than ``fp16_tolerance``), in which case FP32;
 - ``card.yaml`` + ``README.md``: the training run's card (found beside the weights' run folder) updated with
-  files, input size and architecture. Metrics already in an earlier card of the same training are kept; with a
-  check data.yaml, the shipped OpenVINO model's val numbers replace the run's entry of that name, so every number
-  can be re-checked from ``models/<name>/`` alone.
+  files, input size and architecture. Metrics already in an earlier card of the same training are kept; its notes
+  (the history of the stages) are kept too when the new weights continue that training (the earlier card's stages
+  begin the new card's), while its metrics, which describe the earlier weights, are not; with a check data.yaml,
+  the shipped OpenVINO model's val numbers replace the run's entry of that name, so every number can be
+  re-checked from ``models/<name>/`` alone.
 """
 
 from __future__ import annotations
@@ -179,8 +181,10 @@ def _card(
     previous_path = out_dir / "card.yaml"
     if previous_path.is_file():
         previous = load_card(previous_path)
-        if previous.training.get("stages") == card.training.get("stages"):  # the same training: keep its evaluations
+        before, after = previous.training.get("stages") or [], card.training.get("stages") or []
+        if before == after:  # the same training: keep its evaluations
             card = dataclasses.replace(card, metrics={**previous.metrics, **card.metrics})
+        if before == after or (before and after[: len(before)] == before):  # same training or continuing it: history
             for note in previous.notes:
                 if not note.startswith(PRECISION_NOTE_PREFIX):  # replaced by this export's
                     card = card.with_note(note)

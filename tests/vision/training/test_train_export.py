@@ -5,6 +5,7 @@ One shared 1-epoch run at 64 px on a handful of generated images (about 10 s); t
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 from collections.abc import Iterator
@@ -246,3 +247,39 @@ def test_export_from_a_mid_run_checkpoint(run: TrainResult, tmp_path: Path, no_n
 
 def run_classes(run: TrainResult) -> tuple[str, ...]:
     return load_card(run.card).classes
+
+
+def test_export_of_a_continuing_stage_keeps_the_notes_not_the_metrics(
+    run: TrainResult, tmp_path: Path, no_network: list[Any]
+) -> None:
+    import shutil
+
+    from vision.training.card import write_card
+    from vision.training.export import export_model
+
+    out = tmp_path / "models" / "tiny-v1"
+    export_model(run.best, out, imgsz=64)
+    shipped = load_card(out / "card.yaml")
+    write_card(shipped.with_note("Stage 1: how it was trained."), out / "card.yaml")
+    # A later stage trained from the shipped weights: its run card lists the shipped stages, then its own.
+    later = tmp_path / "runs" / "later"
+    (later / "weights").mkdir(parents=True)
+    shutil.copy(run.best, later / "weights" / "last.pt")
+    stages = [*shipped.training["stages"], {"run": str(later), "model": str(out / "tiny-v1.pt"), "epochs": 1}]
+    write_card(
+        dataclasses.replace(shipped, metrics={}, training={**shipped.training, "stages": stages}), later / "card.yaml"
+    )
+    export_model(later / "weights" / "last.pt", out, imgsz=64)
+    card = load_card(out / "card.yaml")
+    assert "Stage 1: how it was trained." in card.notes
+    assert "ds-val" not in card.metrics  # measured on the earlier weights
+    assert sum(note.startswith("OpenVINO weights:") for note in card.notes) == 1
+
+    # Another training (stages that do not begin with the shipped ones) starts a fresh history.
+    other = tmp_path / "runs" / "other"
+    (other / "weights").mkdir(parents=True)
+    shutil.copy(run.best, other / "weights" / "last.pt")
+    fresh = [{"run": str(other), "model": "yolo26n.yaml", "epochs": 1}]
+    write_card(dataclasses.replace(shipped, training={**shipped.training, "stages": fresh}), other / "card.yaml")
+    export_model(other / "weights" / "last.pt", out, imgsz=64)
+    assert "Stage 1: how it was trained." not in load_card(out / "card.yaml").notes
