@@ -1,9 +1,12 @@
 """Choosing regions among the candidates: per-candidate features and a small learned scorer.
 
-Each candidate (:mod:`vision.compare.proposals`) is described by about forty numbers read off the change
+Each candidate (:mod:`vision.compare.proposals`) is described by about fifty numbers read off the change
 maps and the two images: its size, shape and place, how it was cut, how strong and how solid the change
 inside is against its surroundings, how much of it lies under passers-by, how much texture and colour
-contrast each image has there. A two-layer perceptron (weights in a small ``.npz``, trained by
+contrast each image has there, and how the two images compare inside it and in a ring around it (the
+correlation of their grey levels, the agreement of their gradients, the shift of their mean colour: a
+light change keeps these alike inside and around, a new or removed object changes them inside only).
+A two-layer perceptron (weights in a small ``.npz``, trained by
 :mod:`vision.compare.scorer_train` on generated pairs) predicts from them how well the candidate fits a
 real changed object (its expected IoU with one). The best candidates are kept, overlapping ones
 suppressed.
@@ -30,7 +33,9 @@ Features = npt.NDArray[np.float32]
 _EXTENT, _EXTENT_SQ, _EVIDENCE, _STRONG, _SEEDS, _ABOVE, _TRANSIENT, _KEEP = range(8)
 _GRAD_CUR, _GRAD_REF = 8, 9
 _LAB_CUR, _LAB_REF = 10, 13
-_PLANES = 16
+# Products for the two images' correlation (grey levels) and the agreement of their gradients.
+_GREY_CUR, _GREY_REF, _GREY_CUR_SQ, _GREY_REF_SQ, _GREY_CROSS = range(16, 21)
+_GRAD_CROSS, _GRAD_CUR_SQ, _GRAD_REF_SQ = range(21, 24)
 # The comparer's usual change thresholds, as fixed reference levels of the features.
 _ABOVE_LEVEL, _STRONG_LEVEL, _SEED_RADIUS = 0.45, 0.65, 3
 FEATURE_NAMES = (
@@ -42,6 +47,8 @@ FEATURE_NAMES = (
     "contrast_now_l", "contrast_now_a", "contrast_now_b", "contrast_before_l", "contrast_before_a",
     "contrast_before_b", "pair_extent", "pair_above", "stability", "outline_now", "outline_before",
     "outline_extent", "children", "parents", "split",
+    "correlation", "ring_correlation", "gradient_agreement", "ring_gradient_agreement",
+    "colour_shift_l", "colour_shift_a", "colour_shift_b", "texture_shift",
 )  # fmt: skip
 
 
@@ -50,13 +57,13 @@ class FeaturePlanes:
     """Summed-area tables of everything the features average over boxes, for one pair.
 
     Attributes:
-        integral: ``(h + 1, w + 1, 16)`` float64 summed-area table of the planes.
+        integral: ``(h + 1, w + 1, 4)`` summed-area tables of the planes, four at a time, in plane order.
         extent: The change map (for per-mask averages).
         evidence: The light-explained change map.
         pair: Pair-wide features (mean extent and share above the change level over valid pixels).
     """
 
-    integral: npt.NDArray[np.float64]
+    integral: tuple[npt.NDArray[Any], ...]
     extent: FloatImage
     evidence: FloatImage
     pair: tuple[float, float]
@@ -75,7 +82,7 @@ class FeaturePlanes:
         strong = evidence > _STRONG_LEVEL
         disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * _SEED_RADIUS + 1,) * 2)
         seeds = cv2.erode(strong.astype(np.uint8), disk)
-        planes = np.empty((*extent.shape, _PLANES), np.float32)
+        planes = np.empty((*extent.shape, _GREY_CUR), np.float32)
         planes[..., _EXTENT] = extent
         planes[..., _EXTENT_SQ] = extent * extent
         planes[..., _EVIDENCE] = evidence
@@ -84,30 +91,34 @@ class FeaturePlanes:
         planes[..., _ABOVE] = extent > _ABOVE_LEVEL
         planes[..., _TRANSIENT] = transient
         planes[..., _KEEP] = keep
+        greys, gradients = [], []
         for index, image in ((_GRAD_CUR, current), (_GRAD_REF, reference)):
-            gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
-            planes[..., index] = cv2.magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0), cv2.Sobel(gray, cv2.CV_32F, 0, 1))
+            grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32) / 255
+            gradient = cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1)
+            planes[..., index] = 255 * cv2.magnitude(*gradient)
+            greys.append(grey)
+            gradients.append(gradient)
         planes[..., _LAB_CUR : _LAB_CUR + 3] = cv2.cvtColor(current, cv2.COLOR_BGR2LAB)
         planes[..., _LAB_REF : _LAB_REF + 3] = cv2.cvtColor(reference, cv2.COLOR_BGR2LAB)
-        # OpenCV sums up to four channels at a time, twice as fast as numpy's cumulative sums.
-        integral = np.concatenate(
-            [
-                cv2.integral(np.ascontiguousarray(planes[..., i : i + 4]), sdepth=cv2.CV_64F)
-                for i in range(0, _PLANES, 4)
-            ],
-            axis=2,
-        )
+        (grey_cur, grey_ref), ((cur_x, cur_y), (ref_x, ref_y)) = greys, gradients
+        groups = [np.ascontiguousarray(planes[..., i : i + 4]) for i in range(0, _GREY_CUR, 4)]
+        groups.append(cv2.merge([grey_cur, grey_ref, grey_cur * grey_cur, grey_ref * grey_ref]))
+        groups.append(
+            cv2.merge([grey_cur * grey_ref, cur_x * ref_x + cur_y * ref_y, cur_x * cur_x + cur_y * cur_y,
+                       ref_x * ref_x + ref_y * ref_y])
+        )  # fmt: skip
+        # OpenCV sums up to four channels at a time, twice as fast as numpy's cumulative sums; the tables
+        # stay apart (joining them would copy tens of megabytes).
+        tables = [cv2.integral(group, sdepth=cv2.CV_64F) for group in groups]
         valid = max(1, int(keep.sum()))
         pair = (float(extent[keep].sum()) / valid, float((extent[keep] > _ABOVE_LEVEL).sum()) / valid)
-        return cls(integral, extent, evidence, pair)
+        return cls(tuple(tables), extent, evidence, pair)
 
     def means(self, boxes: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-        """Mean of every plane over each ``(x1, y1, x2, y2)`` box; ``(N, 16)``."""
+        """Mean of every plane over each ``(x1, y1, x2, y2)`` box; ``(N, planes)``."""
         x1, y1, x2, y2 = boxes.T
-        table = self.integral
-        sums = table[y2, x2] - table[y1, x2] - table[y2, x1] + table[y1, x1]
         area = np.maximum((x2 - x1) * (y2 - y1), 1)[:, None]
-        return np.asarray(sums / area, np.float64)
+        return np.asarray(_box_sums(self.integral, x1, y1, x2, y2) / area, np.float64)
 
     def band_means(self, boxes: npt.NDArray[np.int64], width: int = 2) -> npt.NDArray[np.float64]:
         """Mean of every plane over a band ``width`` pixels either side of each box's outline."""
@@ -138,22 +149,24 @@ class FeaturePlanes:
             [np.maximum(0, x1 - reach), np.maximum(0, y1 - reach), np.minimum(width, x2 + reach),
              np.minimum(height, y2 + reach)], 1
         )  # fmt: skip
-        table = self.integral
         ox1, oy1, ox2, oy2 = outer.T
-        outer_sums = table[oy2, ox2] - table[oy1, ox2] - table[oy2, ox1] + table[oy1, ox1]
-        inner_sums = table[y2, x2] - table[y1, x2] - table[y2, x1] + table[y1, x1]
+        outer_sums = _box_sums(self.integral, ox1, oy1, ox2, oy2)
+        inner_sums = _box_sums(self.integral, x1, y1, x2, y2)
         area = np.maximum((ox2 - ox1) * (oy2 - oy1) - (x2 - x1) * (y2 - y1), 1)[:, None]
         return np.asarray((outer_sums - inner_sums) / area, np.float64)
 
 
 def _box_sums(
-    table: npt.NDArray[np.float64],
+    tables: tuple[npt.NDArray[Any], ...],
     x1: npt.NDArray[np.int64],
     y1: npt.NDArray[np.int64],
     x2: npt.NDArray[np.int64],
     y2: npt.NDArray[np.int64],
 ) -> npt.NDArray[np.float64]:
-    return np.asarray(table[y2, x2] - table[y1, x2] - table[y2, x1] + table[y1, x1], np.float64)
+    """Sums of every plane over each box, ``(N, planes)``."""
+    return np.concatenate(
+        [np.asarray(t[y2, x2] - t[y1, x2] - t[y2, x1] + t[y1, x1], np.float64) for t in tables], axis=1
+    )
 
 
 def region_features(proposals: list[Proposal], planes: FeaturePlanes) -> Features:
@@ -192,8 +205,32 @@ def region_features(proposals: list[Proposal], planes: FeaturePlanes) -> Feature
         band[:, _EXTENT] - 0.5 * (inside[:, _EXTENT] + ring[:, _EXTENT]),
         *_nesting(boxes),
         [p.split for p in proposals],
+        _correlation(inside), _correlation(ring), _agreement(inside), _agreement(ring),
+        *(np.abs(_colour_shift(inside, c) - _colour_shift(ring, c)) / 64 for c in range(3)),
+        np.log1p(inside[:, _GRAD_CUR]) - np.log1p(inside[:, _GRAD_REF])
+        - np.log1p(ring[:, _GRAD_CUR]) + np.log1p(ring[:, _GRAD_REF]),
     ]  # fmt: skip
     return np.stack([np.asarray(c, np.float64) for c in columns], 1).astype(np.float32)
+
+
+def _correlation(means: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Correlation of the two images' grey levels over each area (1: the same up to light, 0: unrelated);
+    0 where either image is flat."""
+    cross = means[:, _GREY_CROSS] - means[:, _GREY_CUR] * means[:, _GREY_REF]
+    var_cur = np.maximum(means[:, _GREY_CUR_SQ] - means[:, _GREY_CUR] ** 2, 0)
+    var_ref = np.maximum(means[:, _GREY_REF_SQ] - means[:, _GREY_REF] ** 2, 0)
+    return np.asarray(cross / np.sqrt(var_cur * var_ref + 1e-6), np.float64)
+
+
+def _agreement(means: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """How well the two images' gradients agree in direction and strength over each area (-1..1)."""
+    cross = means[:, _GRAD_CROSS]
+    return np.asarray(cross / np.sqrt(means[:, _GRAD_CUR_SQ] * means[:, _GRAD_REF_SQ] + 1e-6), np.float64)
+
+
+def _colour_shift(means: npt.NDArray[np.float64], channel: int) -> npt.NDArray[np.float64]:
+    """Mean Lab difference, current minus reference, of one channel over each area."""
+    return np.asarray(means[:, _LAB_CUR + channel] - means[:, _LAB_REF + channel], np.float64)
 
 
 def _nesting(boxes: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -156,3 +157,24 @@ def test_far_out_features_give_probabilities_without_overflow() -> None:
         warnings.simplefilter("error")  # exp(-logit) of a huge logit overflowed before the clip
         scores = predict(weights, features * 1e6)
     assert np.isfinite(scores).all() and ((scores >= 0) & (scores <= 1)).all()
+
+
+def test_two_image_features_tell_a_light_change_from_a_new_object() -> None:
+    rng = np.random.default_rng(3)
+    texture = cv2.GaussianBlur(rng.integers(0, 255, (*SHAPE, 3), np.uint8), (5, 5), 0)
+    reference = texture.copy()
+    current = cv2.convertScaleAbs(texture, alpha=1.3, beta=20)  # the same wall, brighter everywhere
+    current[30:60, 110:140] = cv2.GaussianBlur(rng.integers(0, 255, (30, 30, 3), np.uint8), (5, 5), 0)  # new
+    extent = two_blobs_with_a_bridge()
+    keep, transient = np.ones(SHAPE, bool), np.zeros(SHAPE, bool)
+    proposals = propose(extent, keep, transient)
+    features = region_features(proposals, FeaturePlanes.of(reference, current, extent, extent, keep, transient))
+    column = {name: index for index, name in enumerate(FEATURE_NAMES)}
+    relit = features[next(i for i, p in enumerate(proposals) if p.box == (20, 30, 50, 60))]
+    new = features[next(i for i, p in enumerate(proposals) if p.box == (110, 30, 140, 60))]
+    assert relit[column["correlation"]] > 0.9 and new[column["correlation"]] < 0.3
+    assert relit[column["gradient_agreement"]] > 0.9 and new[column["gradient_agreement"]] < 0.3
+    assert new[column["ring_correlation"]] > 0.5  # around it, the wall is only relit
+    assert (
+        relit[column["colour_shift_l"]] < 0.05 < 0.2 < new[column["colour_shift_l"]]
+    )  # light shifts box and ring alike
