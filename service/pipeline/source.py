@@ -6,33 +6,11 @@ the same stall, so tracks are kept much longer).
 
 Two confidences, as ByteTrack is meant to be fed: a track starts only from a detection at the model's *operating*
 confidence (the card's ``default_conf`` or ``--conf``), but the model is asked for detections down to
-``ModelDetector.low_ratio`` (0.4) of it, and those continue the tracks already started (ByteTrack's second stage). A
-weak detector's confidence on one object jumps between 0.1 and 0.6 from frame to frame; with the low detections its
-track holds through the dips, gathers the frames the persistence rules ask for and is scored over the track
-(`vision.track.track_score`) instead of breaking into one- and two-frame pieces that the rules drop (on the dev
-streets below, 10 of the 47 missed violations were such pieces and 14 more had a few detections at 0.25 that never
-made a confirmed track). Measured with ``xiuhua pipeline-eval patrol`` on synthetic dev streets (seeds 7401 and
-7402, 3 passes at 5 fps, the stage-6 model): real violations found 66/76 -> 68/76 and 62/99 -> 75/99, candidates 78
--> 83 and 64 -> 76 (per violation found 1.18 -> 1.22 and 1.03 -> 1.01). Replayed on the same detections: without
-dropping the low boxes that overlap a confident one (``TrackerSettings.low_overlap_iou``) 7401 gave 91 candidates;
-ratios 0.2 and 0.6 found less (67/76 + 74/99, 68/76 + 71/99); starting tracks lower too (0.15, the track score
-deciding) found more (68/76, 93/99) but opened twin candidates on the dense street (104 for 76 violations), so
-tracks still start at the operating confidence. On the synthetic fixed-camera dev clip (seed 7403) the reference
-image, detected down to the low confidence too, explains two static objects that had become false candidates: 3
-candidates -> exactly the stall. Held through its dips, though, a static object the model sees at 0.15-0.2 with a
-lucky 0.3 now and then becomes one track of minutes that passes the dwell and score rules (dev clips 7404 and 7405:
-a window ad and an ad board, both in the reference image at 0.06-0.09). What the reference shows is therefore read
-more permissively still: it is detected down to ``REFERENCE_LOW_RATIO`` (0.2) of the operating confidence, and those
-two become "in the reference image" again; a new object must still be confident where the reference showed nothing
-of its class. Fixed dev clips 7403 / 7404 / 7405 / 7406 / 7407, candidates before -> after: 3 (the stall and two
-static objects) -> 1 (the stall); 1 (the stall, classed as a shed) -> the same; 0 -> 1 (the stall); 1 (the stall) ->
-the same; 1 -> 2: by their best boxes the one candidate before was the vendor who stopped for 50 s beside the
-staying stall, and now the staying stall is found too, while the stopping vendor's track still lives past 180 s on
-weak boxes around the spot (tracks on fixed cameras are kept 30 s). Real street videos (../shared/data/videos, no
-violations): the same 0 sightings the rules accept as a fixed camera, and 1 as 2 fps patrol video, before and after.
-Held out (measured once at the end, not tuned on): patrol 7301 found 63/91 -> 70/91, candidates 65 -> 72 (per
-violation found 1.03 both); fixed 7302 0 candidates -> 1, a false window ad (its stall, which the model sees only as
-goods_outside_shop near 0.07, is missed before and after).
+``ModelDetector.low_ratio`` (0.4) of it, and those only continue tracks already started (ByteTrack's second stage),
+so a weak detector's flickering object stays one track, gathers the frames the persistence rules ask for and is
+scored over the track. A fixed camera's reference image is read down to ``REFERENCE_LOW_RATIO`` (0.2), so what it
+shows even weakly counts as already there. Why these values, and what they changed on dev and held-out clips:
+``docs/tracking-confidences.md``.
 """
 
 from __future__ import annotations
