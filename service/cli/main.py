@@ -12,6 +12,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+# --conf of the commands that track (the ratio is service.pipeline.source.DEFAULT_LOW_RATIO, not imported: heavy).
+CONF_HELP = "Tracks start at this confidence, boxes down to 0.4 of it continue them (default: the card's)."
+
 
 def _register() -> None:
     # Each command module adds itself to ``app`` on import, or through its ``register(app)``; imports stay light

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from service.cli.main import app
+from service.cli.main import CONF_HELP, app
 from service.defaults import default_model_path
 
 eval_app = typer.Typer(help="Score the whole chain on generated clips with ground truth (xiuhua synth patrol|fixed).")
@@ -40,7 +40,7 @@ def patrol(
     truth_boxes: bool = typer.Option(False, "--truth-boxes", help=TRUTH_HELP),
     conf: float | None = typer.Option(
         None,
-        help="Tracks start at this confidence, boxes down to 0.4 of it continue them (default: the card's).",
+        help=CONF_HELP,
     ),
     fps: float = typer.Option(5.0, min=0.5, help="Sampling rate of the scan (patrol default: 5)."),
     workdir: Path | None = typer.Option(None, help="Keep the database and evidence here (default: a temp folder)."),
@@ -61,7 +61,7 @@ def fixed(
     truth_boxes: bool = typer.Option(False, "--truth-boxes", help=TRUTH_HELP),
     conf: float | None = typer.Option(
         None,
-        help="Tracks start at this confidence, boxes down to 0.4 of it continue them (default: the card's).",
+        help=CONF_HELP,
     ),
     fps: float = typer.Option(2.0, min=0.5, help="Sampling rate of the scan."),
     workdir: Path | None = typer.Option(None, help="Keep the database and evidence here (default: a temp folder)."),

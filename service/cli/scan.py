@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
-from service.cli.main import app
+from service.cli.main import CONF_HELP, app
 
 if TYPE_CHECKING:
     from service.scan.runner import ScanProgressView, ScanRequest, ScanSummary
@@ -42,7 +42,7 @@ def scan(
     conf: float | None = typer.Option(
         None,
         "--conf",
-        help="Tracks start at this confidence, boxes down to 0.4 of it continue them (default: the card's).",
+        help=CONF_HELP,
     ),
     rect: bool = typer.Option(
         True,

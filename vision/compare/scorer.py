@@ -33,8 +33,9 @@ Features = npt.NDArray[np.float32]
 _EXTENT, _EXTENT_SQ, _EVIDENCE, _STRONG, _SEEDS, _ABOVE, _TRANSIENT, _KEEP = range(8)
 _GRAD_CUR, _GRAD_REF = 8, 9
 _LAB_CUR, _LAB_REF = 10, 13
+_IMAGE_PLANES = 16  # the planes above, stored in one array; the two-image products below are built apart
 # Products for the two images' correlation (grey levels) and the agreement of their gradients.
-_GREY_CUR, _GREY_REF, _GREY_CUR_SQ, _GREY_REF_SQ, _GREY_CROSS = range(16, 21)
+_GREY_CUR, _GREY_REF, _GREY_CUR_SQ, _GREY_REF_SQ, _GREY_CROSS = range(_IMAGE_PLANES, _IMAGE_PLANES + 5)
 _GRAD_CROSS, _GRAD_CUR_SQ, _GRAD_REF_SQ = range(21, 24)
 # The comparer's usual change thresholds, as fixed reference levels of the features.
 _ABOVE_LEVEL, _STRONG_LEVEL, _SEED_RADIUS = 0.45, 0.65, 3
@@ -82,7 +83,7 @@ class FeaturePlanes:
         strong = evidence > _STRONG_LEVEL
         disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * _SEED_RADIUS + 1,) * 2)
         seeds = cv2.erode(strong.astype(np.uint8), disk)
-        planes = np.empty((*extent.shape, _GREY_CUR), np.float32)
+        planes = np.empty((*extent.shape, _IMAGE_PLANES), np.float32)
         planes[..., _EXTENT] = extent
         planes[..., _EXTENT_SQ] = extent * extent
         planes[..., _EVIDENCE] = evidence
@@ -101,7 +102,7 @@ class FeaturePlanes:
         planes[..., _LAB_CUR : _LAB_CUR + 3] = cv2.cvtColor(current, cv2.COLOR_BGR2LAB)
         planes[..., _LAB_REF : _LAB_REF + 3] = cv2.cvtColor(reference, cv2.COLOR_BGR2LAB)
         (grey_cur, grey_ref), ((cur_x, cur_y), (ref_x, ref_y)) = greys, gradients
-        groups = [np.ascontiguousarray(planes[..., i : i + 4]) for i in range(0, _GREY_CUR, 4)]
+        groups = [np.ascontiguousarray(planes[..., i : i + 4]) for i in range(0, _IMAGE_PLANES, 4)]
         groups.append(cv2.merge([grey_cur, grey_ref, grey_cur * grey_cur, grey_ref * grey_ref]))
         groups.append(
             cv2.merge([grey_cur * grey_ref, cur_x * ref_x + cur_y * ref_y, cur_x * cur_x + cur_y * cur_y,
