@@ -39,6 +39,9 @@ def train_command(
     warmup_bias_lr: float = typer.Option(
         0.1, min=0.0, help="Start learning rate of the biases in the warm-up (0 when continuing our own .pt)."
     ),
+    close_mosaic: int = typer.Option(
+        10, min=0, help="Train the last N epochs without mosaic (a stage of N epochs or fewer gets no mosaic)."
+    ),
 ) -> None:
     """Train a detector with ultralytics (CPU-sane, offline) and write the run's model card."""
     from vision.errors import VisionError
@@ -65,6 +68,7 @@ def train_command(
         evaluate=evaluate,
         warmup_epochs=warmup_epochs,
         warmup_bias_lr=warmup_bias_lr,
+        close_mosaic=close_mosaic,
     )
     settings = dataclasses.replace(settings, command=_train_command_line(settings))
     try:
@@ -239,6 +243,7 @@ def _train_command_line(settings: Any) -> str:
     words += ["--imgsz", str(settings.imgsz), "--batch", str(settings.batch), "--seed", str(settings.seed)]
     words += ["--workers", str(settings.workers), "--device", settings.device]
     words += ["--warmup-epochs", f"{settings.warmup_epochs:g}", "--warmup-bias-lr", f"{settings.warmup_bias_lr:g}"]
+    words += ["--close-mosaic", str(settings.close_mosaic)]
     return shlex.join(words)
 
 

@@ -52,6 +52,8 @@ class TrainSettings:
         warmup_bias_lr: Learning rate the biases start the warm-up at. Ultralytics' 0.1 is tuned for SGD at
             lr 0.01; with the AdamW it picks for short runs, 0.1 throws a trained model's biases about, so a
             continuing stage wants 0 (biases ramp up like the weights).
+        close_mosaic: Mosaic augmentation is switched off for this many last epochs (ultralytics' 10). A stage
+            shorter than that trains without mosaic at all, so a short stage that wants mosaic sets it lower.
         command: The command line, recorded in the card.
     """
 
@@ -72,6 +74,7 @@ class TrainSettings:
     evaluate: bool = True
     warmup_epochs: float = 3.0
     warmup_bias_lr: float = 0.1
+    close_mosaic: int = 10
     command: str = ""
 
 
@@ -223,6 +226,7 @@ def _train_arguments(settings: TrainSettings, data_yaml: Path, run_dir: Path) ->
         "patience": settings.patience,
         "warmup_epochs": settings.warmup_epochs,
         "warmup_bias_lr": settings.warmup_bias_lr,
+        "close_mosaic": settings.close_mosaic,
         "verbose": True,
     }
 

@@ -136,10 +136,10 @@ def test_train_records_a_command_that_repeats_the_run(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(training, "train", fake_train)
     words = ["train", "--name", "s4", "--data", "d.yaml", "--model", "m.pt", "--warmup-epochs", "0.5"]
-    result = CliRunner().invoke(app, [*words, "--warmup-bias-lr", "0"])
+    result = CliRunner().invoke(app, [*words, "--warmup-bias-lr", "0", "--close-mosaic", "2"])
     assert result.exit_code == 0, result.output
     (first,) = seen
-    assert (first.warmup_epochs, first.warmup_bias_lr) == (0.5, 0.0)
+    assert (first.warmup_epochs, first.warmup_bias_lr, first.close_mosaic) == (0.5, 0.0, 2)
     again = CliRunner().invoke(app, shlex.split(first.command)[1:])
     assert again.exit_code == 0, again.output
     assert seen[1] == first

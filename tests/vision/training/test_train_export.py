@@ -116,7 +116,7 @@ def test_fine_tuning_on_other_classes(run: TrainResult, tmp_path: Path, no_netwo
     names = ["window", "cantilever", "signboard"]
     scene = [ImageSpec([(1, (8, 8, 40, 30)), (2, (50, 20, 90, 60))]), ImageSpec([(0, (10, 30, 40, 60))])]
     data = make_dataset(tmp_path / "facade", names, {"train": scene * 2, "val": scene})
-    continuing = {"warmup_epochs": 0.5, "warmup_bias_lr": 0.0}
+    continuing = {"warmup_epochs": 0.5, "warmup_bias_lr": 0.0, "close_mosaic": 1}
     result = train(_settings(data, tmp_path / "runs", "tuned", model=str(run.best), **continuing))
     used = yaml.safe_load((result.run_dir / "args.yaml").read_text(encoding="utf-8"))
     assert {key: used[key] for key in continuing} == continuing
