@@ -28,6 +28,9 @@ class Sighting:
         best_box: ``(4,)`` float box ``x1, y1, x2, y2`` in ``best_frame``'s pixels.
         location: Where the object is on the map, once located (``None`` before).
         ended: Whether the track has ended (lost long enough); an open track may still grow.
+        top_confidences: The track's highest confidences, highest first (what ``score`` was computed from), so
+            sightings of one object split by a broken track can be scored as one (`vision.track.StationaryMerger`);
+            empty when the sighting did not come from a `SightingBuilder`.
     """
 
     source_id: str
@@ -42,6 +45,7 @@ class Sighting:
     best_box: npt.NDArray[np.float32]
     location: GeoPoint | None = None
     ended: bool = True
+    top_confidences: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         if self.last_time < self.first_time:
@@ -50,6 +54,7 @@ class Sighting:
             raise ValueError(f"sighting {self.track_id} of {self.source_id}: frames_seen must be >= 1")
         box = np.asarray(self.best_box, dtype=np.float32).reshape(4)
         object.__setattr__(self, "best_box", box)
+        object.__setattr__(self, "top_confidences", tuple(float(c) for c in self.top_confidences))
 
     @property
     def dwell_seconds(self) -> float:

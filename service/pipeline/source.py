@@ -23,7 +23,15 @@ from vision.detect.base import Detector
 from vision.detections import Detections
 from vision.frame import Frame
 from vision.sighting import Sighting
-from vision.track import SightingBuilder, SightingSettings, Tracker, TrackerSettings, track_sightings
+from vision.track import (
+    SightingBuilder,
+    SightingSettings,
+    StationaryMerger,
+    StationarySettings,
+    Tracker,
+    TrackerSettings,
+    group_stationary,
+)
 
 DEFAULT_CONFIDENCE = 0.25  # a model card without default_conf: vision.detect.base.ModelInfo.default_conf
 DEFAULT_LOW_RATIO = 0.4  # see the module docstring
@@ -83,12 +91,15 @@ class PipelineSettings:
         tracker: ByteTrack settings (rates and buffers in source seconds).
         lost_after_s: A track unseen this long ends as a sighting (at least the tracker's lost buffer).
         batch_size: Frames per inference batch.
+        stationary: For cameras that do not move: how sightings of one static object split by broken tracks are
+            merged back into one (`vision.track.StationaryMerger`); ``None`` merges nothing (patrol video).
     """
 
     class_names: tuple[str, ...]
     tracker: TrackerSettings = field(default_factory=TrackerSettings)
     lost_after_s: float = 3.0
     batch_size: int = 4
+    stationary: StationarySettings | None = None
 
     @classmethod
     def for_camera(
@@ -119,7 +130,8 @@ class PipelineSettings:
             track_activation_threshold=confidence,
             high_confidence_threshold=confidence,
         )
-        return cls(names, tracker, lost_after_s=30.0)
+        # A static object lost for longer than the tracker remembers comes back as a new track in the same place.
+        return cls(names, tracker, lost_after_s=30.0, stationary=StationarySettings())
 
 
 @dataclass
@@ -142,22 +154,30 @@ class SourcePipeline:
     def run(self, frames: Iterable[Frame], on_sighting: Callable[[Sighting], object]) -> SourceStats:
         """Hands every sighting of the source to ``on_sighting`` as its track ends, the rest at the end.
 
+        With ``settings.stationary`` an ended sighting is held back while a later track of the same static object
+        may still join it (`_HeldSightings`), and handed on merged.
+
         Frames decoded before a source fails are still tracked; their open tracks are flushed before the error
         propagates, so a truncated video keeps what it showed.
         """
         stats = SourceStats()
         tracker = Tracker(self.settings.tracker)
         builder = SightingBuilder(SightingSettings(self.settings.class_names, lost_after_s=self.settings.lost_after_s))
-        detected = self._detect(frames, stats)
+        held = _HeldSightings(self.settings.stationary)
+
+        def hand_on(sightings: Iterable[Sighting]) -> None:
+            for sighting in sightings:
+                stats.sightings += 1
+                on_sighting(sighting)
+
         try:
-            for sighting in track_sightings(detected, tracker, builder):
-                stats.sightings += 1
-                on_sighting(sighting)
+            for frame, detections in self._detect(frames, stats):
+                ended = builder.update(frame, tracker.update(detections, frame))
+                hand_on(held.release(ended, frame.timestamp, builder))
         except BaseException:
-            for sighting in builder.flush():
-                stats.sightings += 1
-                on_sighting(sighting)
+            hand_on(held.flush(builder.flush()))
             raise
+        hand_on(held.flush(builder.flush()))
         return stats
 
     def _detect(self, frames: Iterable[Frame], stats: SourceStats) -> Iterator[tuple[Frame, Detections]]:
@@ -177,3 +197,48 @@ class SourcePipeline:
             stats.detections += len(detections)
             stats.last_timestamp = frame.timestamp
             yield frame, detections
+
+
+class _HeldSightings:
+    """Ended sightings held back while a later piece of the same static object may still join them.
+
+    A piece is held until ``max_gap_s`` has passed since the last frame of its object and no open track could
+    still join that object; then the object's pieces are handed on as one merged sighting. Without stationary
+    settings every sighting passes straight through.
+    """
+
+    def __init__(self, settings: StationarySettings | None) -> None:
+        self.settings = settings
+        self.merger = StationaryMerger(settings) if settings is not None else None
+        self._held: list[Sighting] = []
+
+    def release(self, ended: list[Sighting], now: float, builder: SightingBuilder) -> list[Sighting]:
+        """The objects that can no longer grow, merged; ``ended`` are held until then."""
+        if self.settings is None:
+            return ended
+        self._held.extend(ended)
+        gap = self.settings.max_gap_s
+        if not self._held or min(s.last_time for s in self._held) + gap >= now:
+            return []  # nothing held is old enough to be complete
+        released: list[Sighting] = []
+        kept: list[Sighting] = []
+        # The open tracks take part in the grouping: an object one of them may still join must wait for it.
+        for pieces in group_stationary([*self._held, *builder.open_sightings()], self.settings):
+            complete = all(piece.ended for piece in pieces) and max(p.last_time for p in pieces) + gap < now
+            if complete:
+                released.append(self._merged(pieces))
+            else:
+                kept.extend(piece for piece in pieces if piece.ended)
+        self._held = kept
+        return released
+
+    def flush(self, ended: list[Sighting]) -> list[Sighting]:
+        """Everything held and ``ended`` (the source has ended), merged."""
+        if self.merger is None:
+            return ended
+        held, self._held = [*self._held, *ended], []
+        return self.merger.merge(held)
+
+    def _merged(self, pieces: list[Sighting]) -> Sighting:
+        assert self.merger is not None
+        return self.merger.merge(pieces)[0]

@@ -11,6 +11,8 @@ Two stages, each with its settings in ``__init__`` and its data through one meth
   that shows it best; it hands out a `Sighting` when the track has not been seen for ``lost_after_s``, and the
   rest at `SightingBuilder.flush` (end of source). A track starts at the object's second detection (ByteTrack
   confirms tracks on a match), so ``first_time`` is one sampled frame late and one-frame objects make no sighting.
+- `StationaryMerger` (fixed cameras only) merges the sightings of one static object whose track broke (hidden,
+  missed for a while) back into one, so its dwell runs from first to last seen.
 
 `vision.track.evaluate` measures how well the tracker links objects on synthetic patrol passes.
 
@@ -32,6 +34,7 @@ from __future__ import annotations
 from vision.track.compose import track_sightings
 from vision.track.quality import ViewWeights, crop_sharpness, view_quality
 from vision.track.sightings import SightingBuilder, SightingSettings, track_score
+from vision.track.stationary import StationaryMerger, StationarySettings, group_stationary
 from vision.track.tracker import (
     MOTION_COMPENSATIONS,
     SIMILARITIES,
@@ -50,10 +53,13 @@ __all__ = [
     "SightingBuilder",
     "SightingSettings",
     "Similarity",
+    "StationaryMerger",
+    "StationarySettings",
     "Tracker",
     "TrackerSettings",
     "ViewWeights",
     "crop_sharpness",
+    "group_stationary",
     "track_score",
     "track_sightings",
     "view_quality",

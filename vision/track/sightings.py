@@ -254,4 +254,5 @@ class SightingBuilder:
             best_frame=track.best_frame,
             best_box=np.array(track.best_box, dtype=np.float32),
             ended=ended,
+            top_confidences=tuple(sorted(track.top, reverse=True)),
         )
