@@ -2,7 +2,8 @@
 
 Settings differ by camera kind: a patrol camera sweeps past static objects (motion-compensated tracking, short
 memory), a fixed camera watches one place for minutes (a stall hidden by a passing bus for twenty seconds is still
-the same stall, so tracks are kept much longer).
+the same stall, so tracks are kept much longer, and the sightings of one static object whose track broke anyway are
+merged back into one: `vision.track.StationaryMerger`).
 
 Two confidences, as ByteTrack is meant to be fed: a track starts only from a detection at the model's *operating*
 confidence (the card's ``default_conf`` or ``--conf``), but the model is asked for detections down to
