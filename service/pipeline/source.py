@@ -156,7 +156,7 @@ class SourcePipeline:
         """Hands every sighting of the source to ``on_sighting`` as its track ends, the rest at the end.
 
         With ``settings.stationary`` an ended sighting is held back while a later track of the same static object
-        may still join it (`_HeldSightings`), and handed on merged.
+        may still join it (`StationaryHold`), and handed on merged.
 
         Frames decoded before a source fails are still tracked; their open tracks are flushed before the error
         propagates, so a truncated video keeps what it showed.
@@ -164,7 +164,7 @@ class SourcePipeline:
         stats = SourceStats()
         tracker = Tracker(self.settings.tracker)
         builder = SightingBuilder(SightingSettings(self.settings.class_names, lost_after_s=self.settings.lost_after_s))
-        held = _HeldSightings(self.settings.stationary)
+        held = StationaryHold(self.settings.stationary)
 
         def hand_on(sightings: Iterable[Sighting]) -> None:
             for sighting in sightings:
@@ -200,12 +200,12 @@ class SourcePipeline:
             yield frame, detections
 
 
-class _HeldSightings:
+class StationaryHold:
     """Ended sightings held back while a later piece of the same static object may still join them.
 
     A piece is held until ``max_gap_s`` has passed since the last frame of its object and no open track could
     still join that object; then the object's pieces are handed on as one merged sighting. Without stationary
-    settings every sighting passes straight through.
+    settings every sighting passes straight through. One hold serves one source, beside its `SightingBuilder`.
     """
 
     def __init__(self, settings: StationarySettings | None) -> None:
@@ -232,6 +232,18 @@ class _HeldSightings:
                 kept.extend(piece for piece in pieces if piece.ended)
         self._held = kept
         return released
+
+    def open_sightings(self, builder: SightingBuilder) -> list[Sighting]:
+        """The builder's open tracks as objects: each merged with the held pieces of its object (``ended=False``).
+
+        The merged sighting keeps its object's first piece's track id, the same key it is handed on under once it
+        has ended (`release`), so a live stream can record it while in view and extend it later.
+        """
+        open_now = builder.open_sightings()
+        if self.settings is None or self.merger is None:
+            return open_now
+        groups = group_stationary([*self._held, *open_now], self.settings)
+        return [self._merged(pieces) for pieces in groups if not all(piece.ended for piece in pieces)]
 
     def flush(self, ended: list[Sighting]) -> list[Sighting]:
         """Everything held and ``ended`` (the source has ended), merged."""

@@ -11,6 +11,9 @@ stay for hours, so `PipelineHandler` (a `service.streams.FrameHandler`) differs 
   written for an open track: a dropped row would use up its key. Once recorded, the track's sighting and
   candidate have their ``last_seen`` moved on at each look and when the track ends; the ended track is never
   recorded a second time.
+- On fixed and PTZ cameras the pieces of one static object whose track broke are one sighting
+  (`service.pipeline.source.StationaryHold`): reported while in view under its first piece's track id, extended as
+  later pieces join it.
 - Its sightings are stored under a source of their own per run, ``<camera key>@<start time>``, so track ids
   (which start at 1 again in every run) never collide with an earlier run's.
 """
@@ -26,7 +29,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from service.pipeline.record import SightingRecorder
-from service.pipeline.source import DEFAULT_CONFIDENCE, FrameDetector, PipelineSettings
+from service.pipeline.source import DEFAULT_CONFIDENCE, FrameDetector, PipelineSettings, StationaryHold
 from service.violations.observation import Observation
 from service.violations.queries import extend_sighting
 from service.violations.recorder import Recorder
@@ -221,6 +224,8 @@ class PipelineHandler:
         self._on_close = on_close
         self._tracker = Tracker(tracking.tracker)
         self._builder = SightingBuilder(SightingSettings(tracking.class_names, lost_after_s=tracking.lost_after_s))
+        # Fixed and PTZ cameras: the pieces of one static object whose track broke are recorded as one sighting.
+        self._hold = StationaryHold(tracking.stationary)
         self._early = SightingRecorder(
             sessions=sink.sessions,
             rules=sink.rules,
@@ -253,13 +258,13 @@ class PipelineHandler:
         self.stats.frames += 1
         self.stats.detections += len(detections)
         tracked = self._tracker.update(detections, frame)
-        for sighting in self._builder.update(frame, tracked):
+        for sighting in self._hold.release(self._builder.update(frame, tracked), time, self._builder):
             self._guarded(self._ended, sighting)
         if self._next_report is None:
             self._next_report = time + self.settings.report_every_s
         elif time >= self._next_report:
             self._next_report = time + self.settings.report_every_s
-            for sighting in self._builder.open_sightings():
+            for sighting in self._hold.open_sightings(self._builder):
                 self._guarded(self._report_open, sighting)
         self.stats.open_tracks = self._builder.open_tracks
         self._raise_failures()
@@ -270,7 +275,7 @@ class PipelineHandler:
             return
         self._closed = True
         try:
-            for sighting in self._builder.flush():
+            for sighting in self._hold.flush(self._builder.flush()):
                 self._guarded(self._ended, sighting)
             self.stats.open_tracks = 0
             self._raise_failures()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from service.cameras.queries import create_camera
 from service.db import session_factory
 from service.db.models import Candidate, Evidence, Sighting
 from service.evidence import EvidenceStore
+from service.pipeline.locate import CameraPositionLocator
 from service.pipeline.record import SightingRecorder, SourceContext
 from service.pipeline.stream import PipelineHandler, StreamClock, stream_tracking
 from service.pipeline.stream_setup import PipelineHandlers, pipeline_handler_factory, run_source_id
@@ -27,7 +28,7 @@ from service.rules import RuleBook
 from service.streams import StreamSpec
 from service.violations.recorder import Recorder
 from vision.detections import Detections
-from vision.frame import Frame
+from vision.frame import Frame, GeoPoint
 from vision.taxonomy import load_taxonomy
 
 NAMES = tuple(load_taxonomy().class_names)
@@ -154,8 +155,11 @@ def test_a_staying_stall_is_reported_while_there_and_only_once(engine: Engine, t
     assert factory.stats() == {}  # closed handlers are forgotten
 
 
-def watch(gap_s: float, times: Sequence[float], engine: Engine) -> PipelineHandler:
+def watch(gap_s: float, times: Sequence[float], engine: Engine, *, merge: bool = True) -> PipelineHandler:
     shown = [Shown("vendor_stall", STALL, 0.0, 1e9)]
+    tracking = stream_tracking("fixed", NAMES, 2.0, gap_s)
+    if not merge:
+        tracking = replace(tracking, stationary=None)
     sink = SightingRecorder(
         sessions=session_factory(engine),
         rules=RuleBook(),
@@ -164,9 +168,7 @@ def watch(gap_s: float, times: Sequence[float], engine: Engine) -> PipelineHandl
         locator=None,
         context=SourceContext("cam-2@run", START, camera_key="cam-2", camera_kind="fixed"),
     )
-    handler = PipelineHandler(
-        detector=ScheduledDetector(shown), tracking=stream_tracking("fixed", NAMES, 2.0, gap_s), sink=sink
-    )
+    handler = PipelineHandler(detector=ScheduledDetector(shown), tracking=tracking, sink=sink)
     for frame in frames(times, key="cam-2"):
         handler.handle(frame)
     handler.close()
@@ -178,12 +180,14 @@ def test_gate_gaps_do_not_split_tracks(tmp_path: Path) -> None:
     every_45_s = [45.0 * n + step for n in range(10) for step in (0.0, 0.5)]
     with created_engine("sqlite", tmp_path) as engine:
         gated = watch(45.0, every_45_s, engine)
-        ungated = watch(0.0, every_45_s, engine)
+        ungated = watch(0.0, every_45_s, engine, merge=False)
+        merged = watch(0.0, every_45_s, engine)
 
     assert stream_tracking("fixed", NAMES, 2.0, 45.0).lost_after_s == 90.0
     assert stream_tracking("fixed", NAMES, 2.0, 5.0).lost_after_s == 30.0  # the fixed-camera default already covers 5 s
     assert gated.stats.ended == 1
     assert ungated.stats.ended == 10  # the control: kept only 30 s, every gap ends the track
+    assert merged.stats.ended == 1  # ... and its pieces in one place are one static object again
 
 
 def test_a_reconnection_restarting_timestamps_continues_the_clock_and_the_track(tmp_path: Path) -> None:
@@ -236,3 +240,34 @@ def test_a_database_failure_is_counted_and_raised_after_the_other_sightings() ->
     with pytest.raises(RuntimeError, match=r"2 sighting\(s\) not recorded \(OperationalError"):
         handler.close()
     assert handler.stats.errors == 2 and handler.stats.ended == 2
+
+
+def test_a_stall_whose_track_broke_is_reported_while_there_as_one_sighting(tmp_path: Path) -> None:
+    # Missed for 45 s twice (longer than the 30 s its tracks are kept): three tracks, none 180 s long on its own.
+    broken = [
+        Shown("vendor_stall", STALL, start, end) for start, end in [(20.0, 100.0), (145.0, 200.0), (245.0, 330.0)]
+    ]
+    with created_engine("sqlite", tmp_path) as engine:
+        sink = SightingRecorder(
+            sessions=session_factory(engine),
+            rules=RuleBook(),
+            recorder=Recorder(),
+            evidence=None,
+            locator=CameraPositionLocator(GeoPoint(31.2304, 121.4737)),
+            context=SourceContext("cam-4@run", START, camera_key="cam-4", camera_kind="fixed"),
+        )
+        handler = PipelineHandler(
+            detector=ScheduledDetector(broken), tracking=stream_tracking("fixed", NAMES, 2.0, 5.0), sink=sink
+        )
+        times = gated_times(400.0, busy=[(0.0, 400.0)])
+        for frame in frames([t for t in times if t <= 300.0], key="cam-4"):
+            handler.handle(frame)
+        while_there, _, _ = rows(engine)
+        for frame in frames([t for t in times if t > 300.0], key="cam-4"):
+            handler.handle(frame)
+        handler.close()
+        candidates, sightings, _ = rows(engine)
+    assert [c.class_name for c in while_there] == ["vendor_stall"]  # 20 s -> 250 s+ before the stall left
+    assert [c.id for c in candidates] == [while_there[0].id]
+    assert len(sightings) == 1 and sightings[0].last_seen == START + timedelta(seconds=330)
+    assert handler.stats.ended == 1 and handler.stats.opened == 1
