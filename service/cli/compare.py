@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -14,6 +15,11 @@ import typer
 from service.cli.main import app
 
 Image = npt.NDArray[np.uint8]
+SCORER_HELP = "Region scorer (.npz) instead of the shipped models/xiuhua-compare."
+PATCH_SCORER_HELP = (
+    "Patch scorer (.npz, experimental; none is shipped) that rescores the region scorer's promising candidates "
+    "from image patches."
+)
 
 
 @app.command("compare")
@@ -27,7 +33,8 @@ def compare_command(
     ),
     model: str = typer.Option(None, help="Detector to ignore passers-by and label changes (optional)."),
     panel_height: int = typer.Option(540, min=120, help="Height in pixels of each panel of the evidence image."),
-    scorer: Path = typer.Option(None, help="Region scorer (.npz) instead of the shipped models/xiuhua-compare."),
+    scorer: Path = typer.Option(None, help=SCORER_HELP),
+    patch_scorer: Path = typer.Option(None, help=PATCH_SCORER_HELP),
     classical: bool = typer.Option(
         False, "--classical", help="Cut regions out of the change map at one threshold, without the region scorer."
     ),
@@ -48,7 +55,7 @@ def compare_command(
             raise PairMismatchError(f"{current} does not match {reference}: {problem}")
         mask = None if ignore_mask is None else load_ignore_mask(ignore_mask, current_image.shape[:2])
         detections: dict[str, Any] = {} if model is None else _detect(model, reference_image, current_image)
-        comparer = ImageComparer(_settings(scorer, classical))
+        comparer = ImageComparer(_settings(scorer, patch_scorer, classical))
         result = comparer.compare(reference_image, current_image, ignore_mask=mask, **detections)
     except VisionError as error:
         _fail(str(error))
@@ -116,7 +123,8 @@ def compare_eval_command(
         True, help="Ignore the truth's people/vehicle boxes, as a person/vehicle detector would."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as one JSON object."),
-    scorer: Path = typer.Option(None, help="Region scorer (.npz) instead of the shipped models/xiuhua-compare."),
+    scorer: Path = typer.Option(None, help=SCORER_HELP),
+    patch_scorer: Path = typer.Option(None, help=PATCH_SCORER_HELP),
     classical: bool = typer.Option(
         False, "--classical", help="Cut regions out of the change map at one threshold, without the region scorer."
     ),
@@ -129,7 +137,9 @@ def compare_eval_command(
     try:
         if not find_pairs(pairs):
             _fail(f"{pairs}: no pairs found (each needs reference.*, current.* and a JSON file)")
-        report = evaluate(ImageComparer(_settings(scorer, classical)), load_pairs(pairs), use_transients=transients)
+        report = evaluate(
+            ImageComparer(_settings(scorer, patch_scorer, classical)), load_pairs(pairs), use_transients=transients
+        )
     except VisionError as error:
         _fail(str(error))
     summary = report.to_dict()
@@ -148,13 +158,14 @@ def compare_eval_command(
     typer.echo(f"  mean {report.mean_milliseconds:.0f} ms per pair")
 
 
-def _settings(scorer: Path | None, classical: bool) -> Any:
-    """Comparer settings for the command's choice of region scorer (imports the vision package lazily)."""
+def _settings(scorer: Path | None, patch_scorer: Path | None, classical: bool) -> Any:
+    """Comparer settings for the command's choice of scorers (imports the vision package lazily)."""
     from vision.compare import CompareSettings
 
     if classical:
-        return CompareSettings(scorer=None)
-    return CompareSettings() if scorer is None else CompareSettings(scorer=str(scorer))
+        return CompareSettings(scorer=None, patch_scorer=None)
+    settings = CompareSettings() if scorer is None else CompareSettings(scorer=str(scorer))
+    return settings if patch_scorer is None else replace(settings, patch_scorer=str(patch_scorer))
 
 
 def _detect(model: str, reference: Image, current: Image) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import numpy.typing as npt
 from vision.compare.align import align, follow_parallax
 from vision.compare.changemap import ChangeMaps, change_map
 from vision.compare.labels import LabelledBoxes, box_canvas, explain, split_detections
+from vision.compare.patch_scorer import PatchScorer, cut_patches
 from vision.compare.proposals import Proposal, propose
 from vision.compare.regions import Component, Cues, decide_kind, fill_holes, find_components
 from vision.compare.scorer import FeaturePlanes, Features, RegionScorer, region_features, select
@@ -88,6 +89,8 @@ class ImageComparer:
         self.settings = settings or CompareSettings()
         scorer = self.settings.scorer
         self._scorer = None if scorer is None else RegionScorer(scorer)
+        patch_scorer = self.settings.patch_scorer if scorer is not None else None
+        self._patch_scorer = None if patch_scorer is None else PatchScorer(patch_scorer)
 
     def compare(
         self,
@@ -294,15 +297,49 @@ class ImageComparer:
         assert self._scorer is not None
         proposals, features = self.candidates(prepared, maps, keep, transient)
         scores = self._scorer.score(features)
-        new_probability = dict(zip(map(id, proposals), self._scorer.new_probability(features), strict=True))
-        chosen = select(proposals, scores, self.settings.scorer_threshold, self.settings.scorer_overlap)
-        return [
-            (
-                Component(proposal.box, fill_holes(proposal.mask), score),
-                "new" if new_probability[id(proposal)] >= 0.5 else "gone",
+        new_probability = self._scorer.new_probability(features)
+        threshold = self.settings.scorer_threshold
+        if self._patch_scorer is not None:
+            scores, new_probability = self._second_look(
+                prepared, maps, transient, proposals, features, (scores, new_probability)
             )
+            threshold = self.settings.patch_threshold
+        kinds = dict(zip(map(id, proposals), new_probability, strict=True))
+        chosen = select(proposals, scores, threshold, self.settings.scorer_overlap)
+        return [
+            (Component(proposal.box, fill_holes(proposal.mask), score), "new" if kinds[id(proposal)] >= 0.5 else "gone")
             for proposal, score in chosen
         ]
+
+    def _second_look(
+        self,
+        prepared: PreparedPair,
+        maps: ChangeMaps,
+        transient: BoolImage,
+        proposals: list[Proposal],
+        features: Features,
+        region: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]],
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        """Fit and kind from the patch scorer for the candidates the region scorer (``region``: its fit and
+        probability of new) gives a chance; the others (most of them, and cheaper so) get a fit of 0."""
+        assert self._patch_scorer is not None
+        region_fit, region_new = region
+        promising = np.flatnonzero(region_fit >= self.settings.patch_prefilter)
+        patches = cut_patches(
+            prepared.current,
+            prepared.reference,
+            maps.extent,
+            maps.evidence,
+            transient,
+            [proposals[int(i)] for i in promising],
+            self._patch_scorer.patch_size,
+        )
+        fit, new = self._patch_scorer.predict(
+            patches, features[promising], region_fit[promising], region_new[promising]
+        )
+        all_fit, all_new = np.zeros(len(proposals), np.float32), np.zeros(len(proposals), np.float32)
+        all_fit[promising], all_new[promising] = fit, new
+        return all_fit, all_new
 
 
 class _KindJudge:

@@ -82,6 +82,13 @@ class CompareSettings:
         scorer_threshold: Smallest expected fit (0..1) of a candidate the scorer keeps.
         scorer_overlap: A candidate is dropped when a better kept one covers this share of the smaller
             of the two.
+        patch_scorer: Patch scorer (:mod:`vision.compare.patch_scorer`, an ``.npz``) that rescores, from
+            image patches, the candidates the region scorer gives at least ``patch_prefilter``; ``None``
+            (the default: none trained so far beats the region scorer alone, see
+            ``models/xiuhua-compare/README.md``) keeps the region scorer's scores. Used only with a region
+            scorer.
+        patch_prefilter: Smallest region-scorer fit of a candidate the patch scorer looks at again.
+        patch_threshold: Smallest patch-scorer fit of a candidate kept (``scorer_threshold`` without one).
     """
 
     work_width: int = 480
@@ -115,6 +122,9 @@ class CompareSettings:
     scorer: str | None = DEFAULT_SCORER
     scorer_threshold: float = 0.35
     scorer_overlap: float = 0.5
+    patch_scorer: str | None = None
+    patch_prefilter: float = 0.02
+    patch_threshold: float = 0.35
 
     def __post_init__(self) -> None:
         if self.work_width < 64:
