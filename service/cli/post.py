@@ -33,8 +33,9 @@ def post(
 ) -> None:
     """Send due outbox messages: POST JSON with an Idempotency-Key, retry with backoff, dead-letter after N.
 
-    Settings beyond the options come from XIUHUA_POST_* variables (see service/posting/settings.py). Exit code 2
-    for bad settings or an unreachable database.
+    Settings beyond the options come from XIUHUA_POST_* variables (see service/posting/settings.py);
+    XIUHUA_POST_BLUR_FACES=1 blurs faces in the photos sent. Exit code 2 for bad settings (including face blurring
+    without a face detector) or an unreachable database.
     """
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -82,15 +83,18 @@ def _send(sessions: sessionmaker[Session], *, url: str | None, mqtt_host: str | 
     import httpx
 
     from service.posting.mqtt import MqttPublisher
+    from service.posting.photos import face_blurrer
     from service.posting.sender import OutboxSender
     from service.posting.settings import PostingSettings
 
     settings = PostingSettings.from_env(url=url, mqtt_host=mqtt_host)
     if not settings.targets:
         raise ValueError("nothing to send to: give --url (or XIUHUA_POST_URL) and/or --mqtt-host")
+    # Built before anything is claimed: without a face detector the run stops here (exit 2), no message dies.
+    blurrer = face_blurrer(settings) if settings.blur_faces else None
     publisher = MqttPublisher(settings) if settings.mqtt_host else None
     with httpx.Client() as client:
-        sender = OutboxSender(settings, client, sessions, mqtt=publisher)
+        sender = OutboxSender(settings, client, sessions, mqtt=publisher, blurrer=blurrer)
         try:
             if loop:
                 _run_until_stopped(sender, poll)

@@ -29,7 +29,8 @@ A case, as posted (flat snake_case fields, the names city platforms commonly use
 
 Photos carry ``url`` (``photo_mode=url``: ``public_base_url`` + the evidence file's relative path; left out when no
 base URL is set) or ``media_type`` + ``data_base64`` (``photo_mode=inline``); ``sha256`` is of the file's bytes
-either way, so the platform can check what it downloaded. Times are ISO 8601 with offset, UTC.
+either way, so the platform can check what it downloaded. With ``blur_faces`` on, both point to the copy with faces
+blurred (:mod:`service.posting.photos`) and ``sha256`` is of the copy's bytes. Times are ISO 8601 with offset, UTC.
 
 A stage event (sent to MQTT subscribers, or to an HTTP URL that wants them)::
 
@@ -42,7 +43,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import hashlib
 import mimetypes
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -54,7 +54,9 @@ from service.db.models.cases import STAGE_NAMES_ZH, Case, CaseEvent
 from service.db.models.violations import Candidate, Evidence
 from service.posting.errors import PayloadError
 from service.posting.geo import wgs84_to_gcj02
+from service.posting.photos import blurred_photo, face_blurrer, public_copy, read_evidence
 from service.posting.settings import PostingSettings
+from vision.evidence import FaceBlurrer
 from vision.taxonomy import Taxonomy, load_taxonomy
 
 CASE_FORMAT = "xiuhua.case/1"
@@ -166,17 +168,25 @@ def event_key(*, event: CaseEvent, case: Case) -> str:
     return f"{case_key(case)}-e{event.id}"
 
 
-def render_payload(payload: dict[str, Any], *, settings: PostingSettings, inline_photos: bool | None = None) -> Any:
+def render_payload(
+    payload: dict[str, Any],
+    *,
+    settings: PostingSettings,
+    inline_photos: bool | None = None,
+    blurrer: FaceBlurrer | None = None,
+) -> Any:
     """The JSON to send for a stored snapshot: coordinates in ``settings.coordinate_system``, photos resolved.
 
     Args:
         payload: A snapshot from :func:`case_payload` or :func:`case_event_payload` (left unchanged).
-        settings: Datum, photo mode, public base URL, evidence folder.
+        settings: Datum, photo mode, public base URL, evidence folder, face blurring.
         inline_photos: Override ``settings.photo_mode`` (MQTT messages always use URLs).
+        blurrer: Blurs faces when ``settings.blur_faces`` is on (a sender builds it once and passes it to every
+            message); ``None`` builds one for this call when needed. Ignored when ``blur_faces`` is off.
 
     Raises:
         PayloadError: An inline photo is missing, too large, outside the evidence folder, or its bytes no longer
-            match the stored SHA-256.
+            match the stored SHA-256; or faces are to be blurred and no face detector can be built.
     """
     if payload.get("format") != CASE_FORMAT:
         return payload
@@ -185,7 +195,14 @@ def render_payload(payload: dict[str, Any], *, settings: PostingSettings, inline
         rendered["latitude"], rendered["longitude"] = wgs84_to_gcj02(payload["latitude"], payload["longitude"])
     rendered["coordinate_system"] = CRS_LABELS[settings.coordinate_system]
     inline = settings.photo_mode == "inline" if inline_photos is None else inline_photos
-    rendered["photos"] = [_render_photo(photo, settings=settings, inline=inline) for photo in payload["photos"]]
+    leaves = bool(payload["photos"]) and (inline or bool(settings.public_base_url))
+    if not settings.blur_faces:
+        blurrer = None
+    elif blurrer is None and leaves:
+        blurrer = face_blurrer(settings)
+    rendered["photos"] = [
+        _render_photo(photo, settings=settings, inline=inline, blurrer=blurrer) for photo in payload["photos"]
+    ]
     return rendered
 
 
@@ -193,32 +210,32 @@ def _photo(item: Evidence) -> dict[str, Any]:
     return {"kind": item.kind, "path": item.path, "sha256": item.sha256, "taken_at": _iso(item.taken_at)}
 
 
-def _render_photo(photo: dict[str, Any], *, settings: PostingSettings, inline: bool) -> dict[str, Any]:
+def _render_photo(
+    photo: dict[str, Any], *, settings: PostingSettings, inline: bool, blurrer: FaceBlurrer | None
+) -> dict[str, Any]:
     rendered = {key: value for key, value in photo.items() if key != "path"}
     if inline:
-        data = _read_evidence(photo, settings=settings)
-        rendered["media_type"] = mimetypes.guess_type(photo["path"])[0] or "application/octet-stream"
+        data = read_evidence(
+            photo["path"], photo["sha256"], root=settings.evidence_dir, max_bytes=settings.max_inline_bytes
+        )
+        media_type = mimetypes.guess_type(photo["path"])[0] or "application/octet-stream"
+        if blurrer is not None:
+            public = blurred_photo(data, photo["path"], blurrer)
+            if len(public.data) > settings.max_inline_bytes:
+                raise PayloadError(
+                    f"photo {photo['path']!r}: blurred copy is {len(public.data)} bytes, over "
+                    f"max_inline_bytes={settings.max_inline_bytes}"
+                )
+            data, rendered["sha256"], media_type = public.data, public.sha256, public.media_type or media_type
+        rendered["media_type"] = media_type
         rendered["data_base64"] = base64.b64encode(data).decode("ascii")
     elif settings.public_base_url:
-        rendered["url"] = f"{settings.public_base_url.rstrip('/')}/{quote(photo['path'].lstrip('/'))}"
+        path = photo["path"]
+        if blurrer is not None:
+            public = public_copy(photo["path"], photo["sha256"], root=settings.evidence_dir, blurrer=blurrer)
+            path, rendered["sha256"] = public.relative_path, public.sha256
+        rendered["url"] = f"{settings.public_base_url.rstrip('/')}/{quote(path.lstrip('/'))}"
     return rendered
-
-
-def _read_evidence(photo: dict[str, Any], *, settings: PostingSettings) -> bytes:
-    root = settings.evidence_dir.resolve()
-    path = (root / photo["path"]).resolve()
-    if not path.is_relative_to(root):
-        raise PayloadError(f"photo {photo['path']!r}: outside the evidence folder {root}")
-    try:
-        size = path.stat().st_size
-        if size > settings.max_inline_bytes:
-            raise PayloadError(f"photo {path}: {size} bytes, over max_inline_bytes={settings.max_inline_bytes}")
-        data = path.read_bytes()
-    except OSError as error:
-        raise PayloadError(f"photo {path}: cannot read: {error}") from error
-    if hashlib.sha256(data).hexdigest() != photo["sha256"]:
-        raise PayloadError(f"photo {path}: SHA-256 differs from the one recorded with the evidence")
-    return data
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -42,7 +42,9 @@ from service.db.base import utcnow
 from service.posting.claims import Claim, claim_due, mark_dead, mark_retry, mark_sent
 from service.posting.errors import MqttError, PayloadError
 from service.posting.payload import render_payload
+from service.posting.photos import face_blurrer
 from service.posting.settings import PostingSettings
+from vision.evidence import FaceBlurrer
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +129,9 @@ class OutboxSender:
         session_factory: Makes sessions on the outbox's database.
         mqtt: Publisher for ``mqtt`` rows; without one, ``mqtt`` rows stay pending for a sender that has one.
         rng: Randomness for the jitter (seed it for reproducible schedules).
+        blurrer: Blurs faces in photos when ``settings.blur_faces`` is on; ``None`` builds one on the first photo
+            that needs it and keeps it for the sender's life. When none can be built, each case that would carry
+            a photo is dead-lettered with the error (:func:`service.posting.photos.face_blurrer`).
     """
 
     def __init__(
@@ -137,12 +142,14 @@ class OutboxSender:
         *,
         mqtt: MessagePublisher | None = None,
         rng: random.Random | None = None,
+        blurrer: FaceBlurrer | None = None,
     ) -> None:
         self.settings = settings
         self.client = client
         self.session_factory = session_factory
         self.mqtt = mqtt
         self.rng = rng or random.Random()
+        self.blurrer = blurrer
         self.targets = tuple(t for t, on in (("http", settings.url), ("mqtt", mqtt)) if on)
 
     def run_once(self, now: datetime | None = None) -> SendReport:
@@ -215,7 +222,8 @@ class OutboxSender:
     def _post(self, claim: Claim) -> Delivery:
         if not self.settings.url:
             return Delivery("retry", "no URL configured for the http target")
-        body = render_payload(claim.payload, settings=self.settings)
+        inline = self.settings.photo_mode == "inline"
+        body = render_payload(claim.payload, settings=self.settings, blurrer=self._blurrer(claim, inline=inline))
         try:
             response = self.client.post(
                 self.settings.url,
@@ -230,13 +238,21 @@ class OutboxSender:
     def _publish(self, claim: Claim) -> Delivery:
         if self.mqtt is None:
             return Delivery("retry", "no MQTT publisher configured")
-        body = render_payload(claim.payload, settings=self.settings, inline_photos=False)
+        blurrer = self._blurrer(claim, inline=False)
+        body = render_payload(claim.payload, settings=self.settings, inline_photos=False, blurrer=blurrer)
         topic = mqtt_topic(self.settings, case_id=claim.case_id, stage=str(claim.payload.get("stage", "unknown")))
         try:
             self.mqtt.publish(topic, _json_bytes(body))
         except MqttError as error:
             return Delivery("retry", f"MQTT {topic}: {error}")
         return Delivery("sent")
+
+    def _blurrer(self, claim: Claim, *, inline: bool) -> FaceBlurrer | None:
+        """The face blurrer, built once (on the first message whose photos leave) when ``blur_faces`` is on."""
+        leaves = bool(claim.payload.get("photos")) and (inline or bool(self.settings.public_base_url))
+        if self.settings.blur_faces and self.blurrer is None and leaves:
+            self.blurrer = face_blurrer(self.settings)  # PayloadError: dead-lettered by _attempt
+        return self.blurrer
 
 
 def mqtt_topic(settings: PostingSettings, *, case_id: int, stage: str) -> str:

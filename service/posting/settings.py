@@ -24,7 +24,15 @@ setting                     environment variable               default
 ``mqtt_topic_prefix``       ``XIUHUA_MQTT_TOPIC_PREFIX``       ``xiuhua``
 ``mqtt_username``           ``XIUHUA_MQTT_USERNAME``           ``None``
 ``mqtt_password``           ``XIUHUA_MQTT_PASSWORD``           ``None``
+``blur_faces``              ``XIUHUA_POST_BLUR_FACES``         off (``1``/``true``/``yes``/``on``: blur faces)
+``face_model``              ``XIUHUA_POST_FACE_MODEL``         ``None`` (OpenCV's Haar cascade; or a YuNet .onnx)
 ==========================  =================================  ==================================================
+
+``blur_faces`` blurs faces in every photo that leaves the department (the platform's JSON and MQTT messages; see
+:mod:`service.posting.photos`): inline photos are blurred in memory, photo URLs point to a blurred copy
+``<name>.public.jpg`` written beside the original. The evidence files themselves, their recorded SHA-256 and the
+reviewers' pages stay unblurred. When no face detector can be built (OpenCV 5 has no Haar cascades; ``face_model``
+missing or unreadable), the case is not sent: its message is dead-lettered with an error naming these settings.
 
 Coordinates are stored as WGS-84 (what GPS gives). Many Chinese platforms want GCJ-02 (the "Mars" datum of
 Chinese web maps) and some CGCS2000; ``coordinate_system`` converts on the way out (CGCS2000 agrees with WGS-84 to
@@ -34,7 +42,7 @@ well under a metre, so it is written unchanged and only labelled differently).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -71,6 +79,8 @@ class PostingSettings:
     mqtt_topic_prefix: str = "xiuhua"
     mqtt_username: str | None = None
     mqtt_password: str | None = None
+    blur_faces: bool = False
+    face_model: Path | None = None
 
     def __post_init__(self) -> None:
         if self.coordinate_system not in COORDINATE_SYSTEMS:
@@ -135,8 +145,21 @@ _ENV_NAMES = {
     "mqtt_topic_prefix": "XIUHUA_MQTT_TOPIC_PREFIX",
     "mqtt_username": "XIUHUA_MQTT_USERNAME",
     "mqtt_password": "XIUHUA_MQTT_PASSWORD",
+    "blur_faces": "XIUHUA_POST_BLUR_FACES",
+    "face_model": "XIUHUA_POST_FACE_MODEL",
 }
-_KINDS: dict[str, type] = {
+
+
+def _flag(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected one of 1, true, yes, on, 0, false, no, off")
+
+
+_KINDS: dict[str, Callable[[str], object]] = {
     "timeout_s": float,
     "backoff_base_s": float,
     "backoff_cap_s": float,
@@ -147,4 +170,6 @@ _KINDS: dict[str, type] = {
     "evidence_dir": Path,
     "max_inline_bytes": int,
     "mqtt_port": int,
+    "blur_faces": _flag,
+    "face_model": Path,
 }

@@ -163,10 +163,15 @@ def add_candidate(
     return candidate
 
 
-def add_evidence(session: Session, *, candidate: Candidate, folder: Path | None, kind: str = "frame") -> Evidence:
-    """An evidence row; with ``folder`` the JPEG-named file is written there too (bytes and SHA-256 agree)."""
+def add_evidence(
+    session: Session, *, candidate: Candidate, folder: Path | None, kind: str = "frame", data: bytes | None = None
+) -> Evidence:
+    """An evidence row; with ``folder`` the JPEG-named file is written there too (bytes and SHA-256 agree).
+
+    ``data`` is the file's content (e.g. a real JPEG); a short text by default.
+    """
     relative = f"{candidate.id}/{kind}.jpg"
-    data = f"evidence {candidate.id} {kind}".encode()
+    data = f"evidence {candidate.id} {kind}".encode() if data is None else data
     if folder is not None:
         (folder / relative).parent.mkdir(parents=True, exist_ok=True)
         (folder / relative).write_bytes(data)

@@ -36,7 +36,7 @@ def app() -> typer.Typer:
 @pytest.fixture
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A SQLite database with three confirmed cases waiting in the outbox; no XIUHUA_* settings around."""
-    for variable in ("XIUHUA_POST_URL", "XIUHUA_MQTT_HOST", "XIUHUA_POST_MAX_ATTEMPTS"):
+    for variable in ("XIUHUA_POST_URL", "XIUHUA_MQTT_HOST", "XIUHUA_POST_MAX_ATTEMPTS", "XIUHUA_POST_BLUR_FACES"):
         monkeypatch.delenv(variable, raising=False)
     with created_engine("sqlite", tmp_path) as engine:
         with session_factory(engine)() as session, session.begin():
@@ -79,6 +79,20 @@ def test_nothing_to_send_to_is_an_error(app: typer.Typer, database: str) -> None
     result = runner.invoke(app, ["post", "--database", database])
     assert result.exit_code == 2
     assert "--url" in result.stderr
+
+
+def test_face_blurring_without_a_detector_stops_before_anything_is_claimed(
+    app: typer.Typer, database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XIUHUA_POST_BLUR_FACES", "1")
+    monkeypatch.setenv("XIUHUA_POST_FACE_MODEL", str(tmp_path / "missing-yunet.onnx"))
+    with FakeCityPlatform() as platform:
+        result = runner.invoke(app, ["post", "--url", platform.url, "--database", database])
+        assert result.exit_code == 2 and "XIUHUA_POST_BLUR_FACES" in result.stderr
+        assert "face model file not found" in result.stderr and platform.requests == 0
+        monkeypatch.setenv("XIUHUA_POST_BLUR_FACES", "0")  # photos are plain text here: nothing to blur
+        again = runner.invoke(app, ["post", "--url", platform.url, "--database", database])
+    assert "claimed 3, sent 3" in again.stderr, "nothing was claimed or dead-lettered by the refused run"
 
 
 def test_a_database_without_tables_is_named(app: typer.Typer, tmp_path: Path) -> None:
