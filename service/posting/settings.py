@@ -32,7 +32,8 @@ setting                     environment variable               default
 :mod:`service.posting.photos`): inline photos are blurred in memory, photo URLs point to a blurred copy
 ``<name>.public.jpg`` written beside the original. The evidence files themselves, their recorded SHA-256 and the
 reviewers' pages stay unblurred. When no face detector can be built (OpenCV 5 has no Haar cascades; ``face_model``
-missing or unreadable), the case is not sent: its message is dead-lettered with an error naming these settings.
+missing or unreadable), nothing is sent: ``xiuhua post`` stops before claiming a message (exit 2), and a sender
+built without a blurrer dead-letters each case that carries photos, with an error naming these settings.
 
 Coordinates are stored as WGS-84 (what GPS gives). Many Chinese platforms want GCJ-02 (the "Mars" datum of
 Chinese web maps) and some CGCS2000; ``coordinate_system`` converts on the way out (CGCS2000 agrees with WGS-84 to
