@@ -51,7 +51,12 @@ class TrackerSettings:
         low_overlap_iou: A detection below ``high_confidence_threshold`` whose IoU with a more confident detection
             of the same class (or class group) exceeds this is dropped before tracking: it is a second box on an
             object already detected, not a continuation, and left in it would keep a twin track of that object
-            alive. ``None`` keeps every detection. Detections at or above the threshold are never dropped.
+            alive. ``None`` keeps every detection. Detections at or above the threshold are kept by this rule.
+        high_overlap_iou: The same for detections at or above ``high_confidence_threshold``: one whose IoU with a
+            more confident detection of its class (or class group) exceeds this is dropped before tracking, so two
+            confident boxes on one object do not start two tracks of it (an end-to-end, NMS-free head such as
+            YOLO26's still gives such pairs when it is weakly trained). It is the detector's class-aware NMS at
+            this IoU; ``None`` (the default) keeps them; the patrol preset sets it (see `patrol`).
         minimum_matching_threshold: Minimum similarity between a track's predicted box and a detection to link them.
         similarity: Box similarity for linking: ``"iou"``; ``"biou"``, IoU of boxes grown by ``buffer_ratio`` of
             their size on each side, which tolerates the jumps of sparse sampling; ``"giou"`` or ``"diou"`` (signed,
@@ -71,6 +76,7 @@ class TrackerSettings:
     track_activation_threshold: float = 0.25
     high_confidence_threshold: float = 0.25
     low_overlap_iou: float | None = 0.7
+    high_overlap_iou: float | None = None
     minimum_matching_threshold: float = 0.1
     similarity: Similarity = "biou"
     buffer_ratio: float = 0.5
@@ -89,8 +95,10 @@ class TrackerSettings:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"TrackerSettings.{name} must be in [0, 1], got {value!r}")
-        if self.low_overlap_iou is not None and not 0.0 <= self.low_overlap_iou <= 1.0:
-            raise ValueError(f"TrackerSettings.low_overlap_iou must be in [0, 1] or None, got {self.low_overlap_iou!r}")
+        for name in ("low_overlap_iou", "high_overlap_iou"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise ValueError(f"TrackerSettings.{name} must be in [0, 1] or None, got {value!r}")
         if not -1.0 <= self.minimum_matching_threshold <= 1.0:
             raise ValueError(
                 "TrackerSettings.minimum_matching_threshold must be in [-1, 1], "
@@ -138,11 +146,21 @@ class TrackerSettings:
         Patrol video is better tracked at 5 fps than at 2. The ORB motion estimate costs about 3 ms per 960x540 frame
         here (sparse optical flow 28 ms).
 
+        A confident box that overlaps a more confident one of its class by IoU > 0.7 is dropped
+        (``high_overlap_iou``, the usual NMS IoU): the shipped end-to-end model gives such twin boxes on one object
+        (575 same-class pairs above 0.7 among 3 215 boxes at 0.25 on dev street 7401), and each twin became a track,
+        then a second candidate, since two tracks seen together are two objects (``docs/patrol-recall.md``).
+
         Args:
             frame_rate: The sampling rate of the frames handed to the tracker.
             **changes: Any other `TrackerSettings` field.
         """
-        defaults: dict[str, Any] = {"motion_compensation": "orb", "similarity": "biou", "buffer_ratio": 0.5}
+        defaults: dict[str, Any] = {
+            "motion_compensation": "orb",
+            "similarity": "biou",
+            "buffer_ratio": 0.5,
+            "high_overlap_iou": 0.7,
+        }
         return cls(frame_rate=frame_rate, **{**defaults, **changes})
 
     @property
@@ -151,25 +169,35 @@ class TrackerSettings:
         return math.floor(self.lost_track_buffer_s * _LIBRARY_FPS + _EPSILON)
 
 
-def _low_duplicates_dropped(detections: Detections, groups: np.ndarray, high: float, max_iou: float) -> np.ndarray:
-    """Which detections to keep: all but those below ``high`` that overlap a more confident one of their group.
+def _duplicates_dropped(
+    detections: Detections, groups: np.ndarray, high: float, low_iou: float | None, high_iou: float | None
+) -> np.ndarray:
+    """Which detections to keep: all but those that overlap a more confident one of their group too much.
 
     Args:
         detections: One frame's detections.
         groups: The tracker group of each detection (its class, or its class group).
-        high: Detections at or above this confidence are always kept.
-        max_iou: A low detection whose IoU with a more confident detection of its group exceeds this is dropped.
+        high: The high-confidence threshold: ``low_iou`` applies below it, ``high_iou`` at or above it.
+        low_iou: A detection below ``high`` whose IoU with a more confident detection of its group exceeds this is
+            dropped; ``None`` keeps them.
+        high_iou: The same for detections at or above ``high``; ``None`` keeps them.
 
     Returns:
         A boolean mask over ``detections``.
     """
     keep = np.ones(len(detections), dtype=bool)
-    low = np.flatnonzero(detections.confidence < high)
-    if not len(low):
+    confidence = detections.confidence
+    limits = np.full(len(detections), np.inf)
+    if low_iou is not None:
+        limits[confidence < high] = low_iou
+    if high_iou is not None:
+        limits[confidence >= high] = high_iou
+    checked = np.flatnonzero(np.isfinite(limits))
+    if not len(checked):
         return keep
-    boxes, confidence = detections.xyxy.astype(np.float64), detections.confidence
+    boxes = detections.xyxy.astype(np.float64)
     areas = np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
-    for row in low:
+    for row in checked:
         rivals = (groups == groups[row]) & (confidence > confidence[row])
         rivals[row] = False
         if not rivals.any():
@@ -179,7 +207,7 @@ def _low_duplicates_dropped(detections: Detections, groups: np.ndarray, high: fl
         inter = np.prod(np.clip(right_bottom - left_top, 0, None), axis=1)
         union = areas[rivals] + areas[row] - inter
         iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
-        keep[row] = not bool((iou > max_iou).any())
+        keep[row] = not bool((iou > limits[row]).any())
     return keep
 
 
@@ -256,9 +284,13 @@ class Tracker:
             for engine in self._engines.values():
                 self._library.CMC.apply_batch(affine, engine.tracks)
         groups = np.array([self._group_of.get(int(c), int(c)) for c in detections.class_id], dtype=np.int64)
-        if self.settings.low_overlap_iou is not None:
-            keep = _low_duplicates_dropped(
-                detections, groups, self.settings.high_confidence_threshold, self.settings.low_overlap_iou
+        if self.settings.low_overlap_iou is not None or self.settings.high_overlap_iou is not None:
+            keep = _duplicates_dropped(
+                detections,
+                groups,
+                self.settings.high_confidence_threshold,
+                self.settings.low_overlap_iou,
+                self.settings.high_overlap_iou,
             )
             detections, groups = detections[keep], groups[keep]
         for group in np.unique(groups).tolist():
