@@ -43,3 +43,9 @@ def test_one_candidate_per_violation_across_days(report: MatchReport) -> None:
 def test_positions_are_close(report: MatchReport) -> None:
     summary = report.as_dict()
     assert summary["median_error_m"] < 5.0, summary
+
+
+def test_with_true_boxes_the_candidates_found_show_their_violations(report: MatchReport) -> None:
+    # A perfect detector's candidates are built from the violations' own boxes: what is found by position is shown.
+    assert report.found_shown is not None
+    assert report.found_shown >= 0.95 * report.found, report.as_dict()
