@@ -9,9 +9,9 @@ unmatched candidate counts as a duplicate), and the position errors of the match
 Matching by position alone lets a candidate "find" a neighbouring violation of its type that it does not show:
 signs and window ads stand 3-5 m apart, well inside 15 m, so a duplicate candidate of one sign can stand in for the
 unseen sign next door. ``found_shown`` therefore counts, besides, the violations matched (one-to-one, within the
-same radius) to a candidate that one of whose sightings shows: its best box overlaps that violation's true box in
-the same frame by IoU >= ``SHOWN_IOU`` (the clips' ``pass_K_frames.jsonl``). That is what a reviewer would see in
-the candidate's evidence; on the dev streets it is far below ``found`` (``docs/patrol-recall.md``).
+same radius) to a candidate that shows them: one of the candidate's sightings has its best box on the violation's
+true box in the same frame, by IoU >= ``SHOWN_IOU`` (the clips' ``pass_K_frames.jsonl``). That is what a reviewer
+would see in the candidate's evidence; on the dev streets it is far below ``found`` (``docs/patrol-recall.md``).
 
 Fixed camera: one clip (``xiuhua synth fixed``) with a vendor who stays for minutes, one who stops briefly and
 passers-by; the first frame is the camera's reference (what was there before). Reported: the candidates and
