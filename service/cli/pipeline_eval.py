@@ -45,7 +45,8 @@ def patrol(
     fps: float = typer.Option(5.0, min=0.5, help="Sampling rate of the scan (patrol default: 5)."),
     workdir: Path | None = typer.Option(None, help="Keep the database and evidence here (default: a temp folder)."),
 ) -> None:
-    """Scan every pass into one fresh database; print found share, candidates per violation, position errors."""
+    """Scan every pass into one fresh database; print found share (also found_shown), candidates per violation,
+    position errors."""
     from service.pipeline.evaluate import evaluate_patrol
 
     detector_for = _detector_for(model, truth_boxes, conf, None)
