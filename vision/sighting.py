@@ -31,6 +31,10 @@ class Sighting:
         top_confidences: The track's highest confidences, highest first (what ``score`` was computed from), so
             sightings of one object split by a broken track can be scored as one (`vision.track.StationaryMerger`);
             empty when the sighting did not come from a `SightingBuilder`.
+        typical_box: ``(4,)`` float box, the per-coordinate median of the track's boxes: where the object usually
+            is. On a camera that does not move this, not ``best_box``, says which object it is: the best view is
+            often the frame where the box was stretched by a passer-by in front of it. ``None`` when the sighting
+            did not come from a `SightingBuilder`.
     """
 
     source_id: str
@@ -46,6 +50,7 @@ class Sighting:
     location: GeoPoint | None = None
     ended: bool = True
     top_confidences: tuple[float, ...] = ()
+    typical_box: npt.NDArray[np.float32] | None = None
 
     def __post_init__(self) -> None:
         if self.last_time < self.first_time:
@@ -54,7 +59,17 @@ class Sighting:
             raise ValueError(f"sighting {self.track_id} of {self.source_id}: frames_seen must be >= 1")
         box = np.asarray(self.best_box, dtype=np.float32).reshape(4)
         object.__setattr__(self, "best_box", box)
+        if self.typical_box is not None:
+            object.__setattr__(self, "typical_box", np.asarray(self.typical_box, dtype=np.float32).reshape(4))
         object.__setattr__(self, "top_confidences", tuple(float(c) for c in self.top_confidences))
+
+    @property
+    def place_boxes(self) -> npt.NDArray[np.float32]:
+        """``(K, 4)``: the boxes that say where in the image the object is: ``best_box``, and ``typical_box`` when
+        known."""
+        if self.typical_box is None:
+            return self.best_box[None, :]
+        return np.stack([self.best_box, self.typical_box])
 
     @property
     def dwell_seconds(self) -> float:

@@ -3,6 +3,9 @@
 A shop's signboard is in view every day; the city approved it long ago, or it is another department's business.
 What a fixed camera should raise is what appeared since its reference image was taken (影像对比). The detector runs
 once on the reference; a sighting of the same class in the same place (boxes overlapping) is explained by it.
+Where the sighting is, is read from its best box and from its typical box (the median over its track): the best
+view of a static object is often a frame where a passer-by in front stretched its box, while the typical box stays
+where the object stands (``docs/tracking-confidences.md``, 2026-11-25 stage 9).
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ class Baseline:
         same_class = np.array([self.class_names[c] == sighting.class_name for c in self.detections.class_id], bool)
         if not same_class.any():
             return None
-        overlap = box_iou(sighting.best_box[None, :], self.detections.xyxy[same_class])
+        overlap = box_iou(sighting.place_boxes, self.detections.xyxy[same_class])
         if float(overlap.max()) < self.min_iou:
             return None
         return f"in the reference image of {self.taken_at.isoformat(timespec='minutes')}: not new"

@@ -203,9 +203,10 @@ class SourcePipeline:
 class StationaryHold:
     """Ended sightings held back while a later piece of the same static object may still join them.
 
-    A piece is held until ``max_gap_s`` has passed since the last frame of its object and no open track could
-    still join that object; then the object's pieces are handed on as one merged sighting. Without stationary
-    settings every sighting passes straight through. One hold serves one source, beside its `SightingBuilder`.
+    A piece is held until ``reach_s`` (the longer of ``max_gap_s`` and ``long_gap_s``) has passed since the last
+    frame of its object and no open track could still join that object; then the object's pieces are handed on as
+    one merged sighting. Without stationary settings every sighting passes straight through. One hold serves one
+    source, beside its `SightingBuilder`.
     """
 
     def __init__(self, settings: StationarySettings | None) -> None:
@@ -218,7 +219,7 @@ class StationaryHold:
         if self.settings is None:
             return ended
         self._held.extend(ended)
-        gap = self.settings.max_gap_s
+        gap = self.settings.reach_s
         if not self._held or min(s.last_time for s in self._held) + gap >= now:
             return []  # nothing held is old enough to be complete
         released: list[Sighting] = []

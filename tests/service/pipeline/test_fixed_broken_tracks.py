@@ -125,5 +125,5 @@ def test_a_sighting_is_handed_on_once_nothing_later_can_join_it_not_at_the_end_o
     SourcePipeline(ScheduledStalls([PASSER_BY, STALL]), settings).run(frames(400.0, clock), on_sighting)
     assert len(handed_at) == 2
     passer_by_lost = PASSER_BY.end + settings.lost_after_s
-    assert passer_by_lost < handed_at[0] <= passer_by_lost + stationary.max_gap_s + 1.0 < 399.5
+    assert passer_by_lost < handed_at[0] <= passer_by_lost + stationary.reach_s + 1.0 < 399.5
     assert handed_at[1] == clock[-1]  # the stall, still in view when the source ended

@@ -30,6 +30,7 @@ def piece(
     confidences: Sequence[float] = (0.3,),
     frames: int | None = None,
     sharp: bool = True,
+    typical: Sequence[float] | None = None,
 ) -> Sighting:
     """One track's sighting, seen from ``first`` to ``last`` s at 2 fps unless ``frames`` says otherwise."""
     image = textured_image(120, 160, seed=track_id)
@@ -48,6 +49,7 @@ def piece(
         best_frame=frame,
         best_box=np.asarray(box, np.float32),
         top_confidences=top,
+        typical_box=None if typical is None else np.asarray(typical, np.float32),
     )
 
 
@@ -64,7 +66,7 @@ def test_a_stall_whose_track_broke_twice_is_one_sighting_from_first_to_last_seen
 
 
 def test_pieces_further_apart_than_the_gap_are_two_objects() -> None:
-    merged = merge([piece(1, 0.0, 50.0), piece(2, 111.0, 200.0)], max_gap_s=60.0)
+    merged = merge([piece(1, 0.0, 50.0), piece(2, 111.0, 200.0)], max_gap_s=60.0, long_gap_s=0.0)
     assert [(s.track_id, s.first_time, s.last_time) for s in merged] == [(1, 0.0, 50.0), (2, 111.0, 200.0)]
 
 
@@ -131,7 +133,14 @@ def test_sightings_from_a_builder_carry_the_confidences_their_score_was_taken_fr
 
 @pytest.mark.parametrize(
     "changes",
-    [{"max_gap_s": -1.0}, {"min_iou": 0.0}, {"top_k": 0}, {"same_object": [("a", "b"), ("b", "c")]}],
+    [
+        {"max_gap_s": -1.0},
+        {"long_gap_s": float("nan")},
+        {"min_coverage": 1.5},
+        {"min_iou": 0.0},
+        {"top_k": 0},
+        {"same_object": [("a", "b"), ("b", "c")]},
+    ],
 )
 def test_bad_settings_are_refused(changes: dict[str, object]) -> None:
     with pytest.raises(ValueError):
@@ -166,3 +175,51 @@ def test_a_smaller_object_that_comes_and_goes_with_a_stall_inside_its_box_is_par
         assert merged == [stall]  # no frames, confidences or class taken from the part
     else:
         assert len(merged) == 2
+
+
+def test_pieces_whose_best_views_differ_but_which_usually_stand_in_one_place_merge() -> None:
+    # The best view of the first track is a frame where a passer-by stretched its box; where it usually is, and
+    # where the second track's boxes are, is the stall.
+    stretched = piece(1, 0.0, 100.0, box=(30, 30, 110, 160), typical=STALL)
+    second = piece(2, 150.0, 290.0, box=(41, 41, 101, 99), typical=(41, 41, 101, 99))
+    [stall] = merge([stretched, second])
+    assert (stall.first_time, stall.last_time) == (0.0, 290.0)
+    assert stall.typical_box is not None
+    np.testing.assert_allclose(stall.typical_box, (41, 41, 101, 99))  # the longest piece's
+    assert len(merge([replace(stretched, typical_box=None), second])) == 2  # by best boxes alone: two objects
+
+
+@pytest.mark.parametrize(
+    ("pieces", "objects"),
+    [
+        # Lost for 130 s, seen 163 s before and 68 s after at the same spot: seen 231 of 361 s, it stayed.
+        ([(0.0, 163.0), (293.0, 361.0)], 1),
+        # Two visits of 60 s, 200 s apart: seen 120 of 320 s, two objects (together they would pass a 180 s dwell).
+        ([(0.0, 60.0), (260.0, 320.0)], 2),
+        # A gap beyond long_gap_s is never bridged, however long the object was seen.
+        ([(0.0, 400.0), (720.0, 1000.0)], 2),
+        # Coverage counts the time seen across all pieces, not only the last one.
+        ([(0.0, 100.0), (110.0, 200.0), (350.0, 400.0)], 1),
+    ],
+)
+def test_a_longer_gap_is_bridged_only_when_the_object_was_seen_most_of_the_time(
+    pieces: list[tuple[float, float]], objects: int
+) -> None:
+    sightings = [piece(index, first, last) for index, (first, last) in enumerate(pieces, start=1)]
+    assert len(merge(sightings)) == objects  # defaults: max_gap_s 120, long_gap_s 300, min_coverage 0.5
+
+
+@pytest.mark.parametrize(("first", "folded"), [(62.0, True), (120.0, False)])
+def test_a_second_box_of_the_same_class_inside_the_stall_that_comes_with_it_is_the_stall(
+    first: float, folded: bool
+) -> None:
+    # The detector's second box on the stall, around its lower half; its best view caught a neighbour further right.
+    stall = piece(1, 60.0, 300.0, confidences=(0.6,), typical=STALL)
+    lower_half = piece(2, first, 300.0, box=(120, 40, 160, 100), typical=(50, 70, 90, 100))
+    merged = merge([stall, lower_half])
+    if folded:
+        [one] = merged
+        assert (one.track_id, one.first_time, one.last_time) == (1, 60.0, 300.0)
+        np.testing.assert_array_equal(one.best_box, stall.best_box)  # the view shows the stall where it stands
+    else:
+        assert len(merged) == 2  # set up a minute later: a second stall in front of the first
