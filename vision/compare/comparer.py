@@ -305,7 +305,14 @@ class ImageComparer:
             )
             threshold = self.settings.patch_threshold
         kinds = dict(zip(map(id, proposals), new_probability, strict=True))
-        chosen = select(proposals, scores, threshold, self.settings.scorer_overlap)
+        chosen = select(
+            proposals,
+            scores,
+            threshold,
+            self.settings.scorer_overlap,
+            transient=transient,
+            transient_cover=self.settings.transient_cover,
+        )
         return [
             (Component(proposal.box, fill_holes(proposal.mask), score), "new" if kinds[id(proposal)] >= 0.5 else "gone")
             for proposal, score in chosen

@@ -308,20 +308,38 @@ def forward(weights: dict[str, npt.NDArray[Any]], features: Features) -> npt.NDA
 
 
 def select(
-    proposals: list[Proposal], scores: npt.NDArray[np.float32], threshold: float, overlap: float
+    proposals: list[Proposal],
+    scores: npt.NDArray[np.float32],
+    threshold: float,
+    overlap: float,
+    *,
+    transient: BoolImage | None = None,
+    transient_cover: float = 0.5,
 ) -> list[tuple[Proposal, float]]:
     """Keep the best candidates: highest score first, dropping any that overlaps a kept one.
 
     Two boxes overlap when their intersection covers ``overlap`` of the smaller one: a part of a kept
-    object is not another object, nor is a larger box around it.
+    object is not another object, nor is a larger box around it. With ``transient`` (pixels under
+    passers-by's boxes), a candidate that shares pixels with kept ones and whose other pixels lie at least
+    ``transient_cover`` under passers-by is dropped too: it is a kept object merged with a passer-by next
+    to it (a candidate cut from the map with the passers-by left in), and adds nothing else.
     """
     kept: list[tuple[Proposal, float]] = []
+    covered = None if transient is None else np.zeros(transient.shape, bool)
     for index in np.argsort(-scores):
         if scores[index] < threshold:
             break
         candidate = proposals[int(index)]
-        if all(_overlap(candidate.box, other.box) < overlap for other, _ in kept):
-            kept.append((candidate, float(scores[index])))
+        if any(_overlap(candidate.box, other.box) >= overlap for other, _ in kept):
+            continue
+        if transient is not None and covered is not None:
+            x1, y1, x2, y2 = candidate.box
+            shared = candidate.mask & covered[y1:y2, x1:x2]
+            added = candidate.mask & ~shared
+            if shared.any() and (added & transient[y1:y2, x1:x2]).sum() >= transient_cover * max(1, added.sum()):
+                continue
+            covered[y1:y2, x1:x2] |= candidate.mask
+        kept.append((candidate, float(scores[index])))
     return kept
 
 

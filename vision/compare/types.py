@@ -75,7 +75,8 @@ class CompareSettings:
         min_area: Smallest kept region, as a fraction of the image area.
         min_score: Smallest kept region score.
         transient_classes: Detector class names of passing things (people, vehicles).
-        transient_cover: A region is dropped when this share of it lies under transient boxes.
+        transient_cover: A region is dropped when this share of it lies under transient boxes (with the scorer: of
+            what it adds to better regions it shares pixels with; see :func:`vision.compare.scorer.select`).
         label_overlap: Share of a region (or of a detection box) the two must overlap for the box to label it.
         scorer: Region scorer (:mod:`vision.compare.scorer`, an ``.npz``) that picks regions among candidates
             cut at several thresholds; ``None`` cuts them out of the change map at ``threshold`` instead.

@@ -110,6 +110,27 @@ def test_selection_keeps_the_best_and_drops_what_overlaps_it() -> None:
     assert [(p.box, s) for p, s in chosen] == [(whole.box, pytest.approx(0.9)), (elsewhere.box, pytest.approx(0.5))]
 
 
+def test_selection_drops_a_kept_object_merged_with_a_passer_by_next_to_it() -> None:
+    def candidate(box: tuple[int, int, int, int]) -> Proposal:
+        return Proposal(box, np.ones((box[3] - box[1], box[2] - box[0]), bool), 0.5, 0, False)
+
+    # A shed at x 40-100; a passer-by at x 15-42 beside it; an object half behind another passer-by at x 140-160.
+    shed, shed_and_passer, behind = (
+        candidate((40, 20, 100, 60)),
+        candidate((15, 20, 55, 60)),
+        candidate((130, 20, 170, 60)),
+    )
+    transient = np.zeros((100, 200), bool)
+    transient[10:70, 15:42] = True
+    transient[10:70, 140:160] = True
+    scores = np.float32([0.9, 0.5, 0.6])
+    chosen = select([shed, shed_and_passer, behind], scores, threshold=0.3, overlap=0.5, transient=transient)
+    assert [p.box for p, _ in chosen] == [shed.box, behind.box]
+    # Without the passers-by's pixels, the merged piece is an object of its own (it overlaps the shed by 3/8).
+    merged = select([shed, shed_and_passer, behind], scores, threshold=0.3, overlap=0.5)
+    assert [p.box for p, _ in merged] == [shed.box, behind.box, shed_and_passer.box]
+
+
 def test_the_scorer_learns_a_rule_and_round_trips_through_its_file(tmp_path: Path) -> None:
     rng = np.random.default_rng(1)
     features = rng.normal(0, 1, (3000, len(FEATURE_NAMES))).astype(np.float32)
