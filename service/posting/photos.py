@@ -9,7 +9,8 @@ blurred instead:
   reused, so retries send the same bytes) and its URL and SHA-256 are sent.
 
 A photo in which no face is found is sent as it is (same bytes, same hash). The original is only read, after its
-bytes are checked against the recorded SHA-256. When no face detector can be built (OpenCV 5 dropped the Haar
+bytes are checked against the recorded SHA-256. Out of the box faces are found by OpenCV's bundled Haar cascade
+(``face_model`` unset). When no face detector can be built (an OpenCV 5 installed by hand, which has no Haar
 cascades; a YuNet model file is missing or broken) blurring fails with a :class:`PayloadError` that names the
 settings, so no unblurred photo leaves.
 """

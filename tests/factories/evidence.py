@@ -7,8 +7,6 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import numpy.typing as npt
 
-from vision.errors import ModelError
-from vision.evidence import HaarFaceDetector
 from vision.frame import Frame, GeoPoint
 from vision.sighting import Sighting
 
@@ -59,12 +57,3 @@ def make_sighting(
         best_box=np.asarray(box, np.float32),
         location=location,
     )
-
-
-def haar_available() -> bool:
-    """Whether this OpenCV can detect faces with its bundled Haar cascade (OpenCV 5 dropped them)."""
-    try:
-        HaarFaceDetector()
-    except ModelError:
-        return False
-    return True

@@ -1,9 +1,11 @@
 """Blurring faces and people in evidence that leaves the department.
 
-Faces are found by a :class:`FaceDetector`: OpenCV's bundled Haar cascade where the installed OpenCV still has
-``cv2.CascadeClassifier`` (4.x; OpenCV 5 dropped it), or OpenCV's YuNet (``cv2.FaceDetectorYN``) with a model file
-the department provides (``BlurSettings.face_model``). Nothing is downloaded. When faces are asked for and neither
-works, building the blurrer fails loudly: evidence must not leave with faces silently unblurred.
+Faces are found by a :class:`FaceDetector`: by default OpenCV's bundled Haar cascade (``cv2.CascadeClassifier`` and
+``cv2.data.haarcascades``, which OpenCV 5 dropped; xiuhua pins ``opencv-python<5`` so they are there out of the box),
+or OpenCV's YuNet (``cv2.FaceDetectorYN``) with a model file the department provides (``BlurSettings.face_model``).
+Nothing is downloaded. When faces are asked for and the chosen detector cannot be built (an OpenCV 5 installed by
+hand, a missing or broken model file), building the blurrer fails loudly: evidence must not leave with faces silently
+unblurred.
 """
 
 from __future__ import annotations

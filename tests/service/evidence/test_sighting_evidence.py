@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from factories.evidence import TAKEN_AT, haar_available, make_sighting
+from factories.evidence import TAKEN_AT, make_sighting
 
 from service.evidence import EvidenceStore, save_sighting_evidence
 from vision.errors import ModelError
@@ -78,8 +78,10 @@ def test_person_boxes_without_blur_write_nothing(tmp_path: Path) -> None:
     assert _files(store) == []
 
 
-@pytest.mark.skipif(haar_available(), reason="this OpenCV can detect faces with its Haar cascade")
-def test_face_blurring_without_a_face_detector_fails_before_writing(tmp_path: Path) -> None:
+def test_face_blurring_without_a_face_detector_fails_before_writing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cv2.data, "haarcascades", str(tmp_path))  # an OpenCV without its cascade files
     store = EvidenceStore(tmp_path / "evidence")
     with pytest.raises(ModelError, match="face_model"):
         save_sighting_evidence(store, make_sighting(), blur=BlurSettings())

@@ -13,7 +13,7 @@ import httpx
 import numpy as np
 import numpy.typing as npt
 import pytest
-from factories.evidence import haar_available, textured_image
+from factories.evidence import textured_image
 from factories.posting import add_candidate, add_evidence
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -242,7 +242,6 @@ def test_blur_settings_from_the_environment(tmp_path: Path) -> None:
         PostingSettings.from_env({"XIUHUA_POST_BLUR_FACES": "maybe"})
 
 
-@pytest.mark.skipif(not haar_available(), reason="this OpenCV has no Haar cascades (OpenCV 5 dropped them)")
 def test_a_real_face_on_a_street_poster_is_blurred_by_the_default_detector(
     sqlite_sessions: Sessions, tmp_path: Path
 ) -> None:

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import cv2
 import httpx
+import numpy as np
+import numpy.typing as npt
 import pytest
 import typer
 from factories.database import created_engine
-from factories.posting import FakeCityPlatform, confirm_cases
+from factories.posting import FakeCityPlatform, add_candidate, add_evidence, confirm_cases
 from typer.testing import CliRunner
 
 from service.cli.post import register
 from service.db import session_factory
+from service.db.models.cases import Case
+from service.posting.outbox import enqueue_case
 from service.posting.sender import OutboxSender
 from service.posting.settings import PostingSettings
 
 runner = CliRunner()
+POSTER_PHOTO = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "facade-ads" / "images" / "img_413.jpg"
+POSTER_FACE = (789, 385, 843, 439)  # x1, y1, x2, y2: the man's face on the advertisement in img_413.jpg
 
 
 @pytest.fixture
@@ -34,10 +42,21 @@ def app() -> typer.Typer:
 
 
 @pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A SQLite database with three confirmed cases waiting in the outbox; no XIUHUA_* settings around."""
-    for variable in ("XIUHUA_POST_URL", "XIUHUA_MQTT_HOST", "XIUHUA_POST_MAX_ATTEMPTS", "XIUHUA_POST_BLUR_FACES"):
+def no_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No XIUHUA_POST_* / XIUHUA_MQTT_* settings around."""
+    for variable in (
+        "XIUHUA_POST_URL",
+        "XIUHUA_MQTT_HOST",
+        "XIUHUA_POST_MAX_ATTEMPTS",
+        "XIUHUA_POST_BLUR_FACES",
+        "XIUHUA_POST_FACE_MODEL",
+    ):
         monkeypatch.delenv(variable, raising=False)
+
+
+@pytest.fixture
+def database(tmp_path: Path, no_settings: None) -> Iterator[str]:
+    """A SQLite database with three confirmed cases waiting in the outbox; no XIUHUA_* settings around."""
     with created_engine("sqlite", tmp_path) as engine:
         with session_factory(engine)() as session, session.begin():
             confirm_cases(session, 3)
@@ -93,6 +112,49 @@ def test_face_blurring_without_a_detector_stops_before_anything_is_claimed(
         monkeypatch.setenv("XIUHUA_POST_BLUR_FACES", "0")  # photos are plain text here: nothing to blur
         again = runner.invoke(app, ["post", "--url", platform.url, "--database", database])
     assert "claimed 3, sent 3" in again.stderr, "nothing was claimed or dead-lettered by the refused run"
+
+
+def _detail(jpeg: bytes, box: tuple[int, int, int, int]) -> float:
+    """Mean absolute Laplacian inside ``box`` of a JPEG: the fine detail that blurring removes."""
+    image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
+    x1, y1, x2, y2 = box
+    patch: npt.NDArray[np.float32] = cv2.Laplacian(image[y1:y2, x1:x2], cv2.CV_32F)
+    return float(np.abs(patch).mean())
+
+
+@pytest.mark.usefixtures("no_settings")
+def test_face_blurring_works_without_a_face_model(
+    app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """XIUHUA_POST_BLUR_FACES=1 alone: OpenCV's bundled Haar cascade finds and blurs a real face before sending."""
+    if not POSTER_PHOTO.is_file():
+        pytest.skip(f"no street photo at {POSTER_PHOTO}")
+    photo, evidence = POSTER_PHOTO.read_bytes(), tmp_path / "evidence"
+    with created_engine("sqlite", tmp_path) as engine:
+        with session_factory(engine)() as session, session.begin():
+            candidate = add_candidate(session)
+            add_evidence(session, candidate=candidate, folder=evidence, kind="frame", data=photo)
+            case = Case(
+                candidate_id=candidate.id,
+                event_code=candidate.event_code,
+                violation_type=candidate.violation_type,
+                lat=candidate.lat,
+                lon=candidate.lon,
+            )
+            session.add(case)
+            enqueue_case(session, case=case)
+        monkeypatch.setenv("XIUHUA_POST_BLUR_FACES", "1")
+        monkeypatch.setenv("XIUHUA_POST_PHOTOS", "inline")
+        monkeypatch.setenv("XIUHUA_EVIDENCE_DIR", str(evidence))
+        with FakeCityPlatform() as platform:
+            url = engine.url.render_as_string(hide_password=False)
+            result = runner.invoke(app, ["post", "--url", platform.url, "--database", url])
+    assert result.exit_code == 0, result.output
+    assert "claimed 1, sent 1" in result.stderr
+    ((frame,),) = [payload["photos"] for payload in platform.cases.values()]
+    sent = base64.b64decode(frame["data_base64"])
+    assert sent != photo and _detail(sent, POSTER_FACE) < 0.5 * _detail(photo, POSTER_FACE), "the face is blurred"
+    assert (evidence / f"{candidate.id}/frame.jpg").read_bytes() == photo, "the evidence file is untouched"
 
 
 def test_a_database_without_tables_is_named(app: typer.Typer, tmp_path: Path) -> None:

@@ -8,16 +8,13 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 import pytest
-from factories.evidence import haar_available, textured_image
+from factories.evidence import textured_image
 
 from vision.errors import ModelError
 from vision.evidence import BlurSettings, FaceBlurrer, HaarFaceDetector, YuNetFaceDetector, load_face_detector
 
 FACADE_PHOTO = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "facade-ads" / "images" / "img_96.jpg"
 NO_FACES = BlurSettings(faces=False, padding=0.0)
-
-
-HAS_HAAR = haar_available()
 
 
 class FixedFaces:
@@ -87,15 +84,21 @@ def test_malformed_person_boxes_are_refused(boxes: npt.ArrayLike) -> None:
         FaceBlurrer(NO_FACES).blur(textured_image(), boxes)
 
 
-@pytest.mark.skipif(HAS_HAAR, reason="this OpenCV still ships Haar cascades")
-def test_without_haar_cascades_face_blurring_fails_loudly() -> None:
+def test_the_default_face_detector_is_the_bundled_haar_cascade() -> None:
+    # opencv-python is pinned below 5 for this: OpenCV 5 no longer ships CascadeClassifier or the cascades.
+    assert isinstance(load_face_detector(BlurSettings()), HaarFaceDetector)
+    assert FaceBlurrer(BlurSettings()).detector is not None
+
+
+def test_without_haar_cascades_face_blurring_fails_loudly(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(cv2.data, "haarcascades", str(tmp_path))  # an OpenCV whose cascade files are gone
     with pytest.raises(ModelError, match="face_model"):
         FaceBlurrer(BlurSettings())
+    monkeypatch.delattr(cv2, "CascadeClassifier", raising=False)  # as in OpenCV 5
     with pytest.raises(ModelError, match="CascadeClassifier"):
         load_face_detector(BlurSettings())
 
 
-@pytest.mark.skipif(not HAS_HAAR, reason="this OpenCV has no Haar cascades (OpenCV 5 dropped them)")
 def test_haar_detector_returns_boxes_on_a_real_photo() -> None:
     if not FACADE_PHOTO.is_file():
         pytest.skip(f"no street photo at {FACADE_PHOTO}")
