@@ -20,9 +20,10 @@ class Sighting:
         track_id: The tracker's id, unique within the source.
         class_id: The class most of its frames voted for (index into the model's class names).
         class_name: That class's name in the product's vocabulary (``vendor_stall``, ``banner`` …).
-        first_time: Source time (seconds) of the first frame it was seen in.
+        first_time: Source time (seconds) of the first frame it was seen in (its track's first detection, which
+            the tracker hands back once a second detection confirms the track).
         last_time: Source time of the last frame it was seen in.
-        frames_seen: How many sampled frames it was detected in.
+        frames_seen: How many sampled frames it was detected in, its track's first detection included.
         score: Confidence aggregated over the track (not one lucky frame), in ``[0, 1]``.
         best_frame: The frame that shows it best (sharp, large, confident).
         best_box: ``(4,)`` float box ``x1, y1, x2, y2`` in ``best_frame``'s pixels.

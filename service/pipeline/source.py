@@ -173,7 +173,8 @@ class SourcePipeline:
 
         try:
             for frame, detections in self._detect(frames, stats):
-                ended = builder.update(frame, tracker.update(detections, frame))
+                tracked = tracker.update(detections, frame)
+                ended = builder.update(frame, tracked, tracker.first_detections)
                 hand_on(held.release(ended, frame.timestamp, builder))
         except BaseException:
             hand_on(held.flush(builder.flush()))

@@ -258,7 +258,8 @@ class PipelineHandler:
         self.stats.frames += 1
         self.stats.detections += len(detections)
         tracked = self._tracker.update(detections, frame)
-        for sighting in self._hold.release(self._builder.update(frame, tracked), time, self._builder):
+        ended = self._builder.update(frame, tracked, self._tracker.first_detections)
+        for sighting in self._hold.release(ended, time, self._builder):
             self._guarded(self._ended, sighting)
         if self._next_report is None:
             self._next_report = time + self.settings.report_every_s

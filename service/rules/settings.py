@@ -45,9 +45,11 @@ class Persistence:
     """How long, how often and how surely a class must be seen before it can be a candidate.
 
     Attributes:
-        fixed_dwell_seconds: Minimum dwell on a fixed camera.
-        ptz_dwell_seconds: Minimum dwell on a PTZ camera.
-        patrol_frames: Minimum frames seen on patrol video.
+        fixed_dwell_seconds: Minimum dwell on a fixed camera: from the first to the last frame the object was
+            detected in (its track's first detection included, though the tracker confirms a track on its second).
+        ptz_dwell_seconds: Minimum dwell on a PTZ camera, counted the same way.
+        patrol_frames: Minimum sampled frames of patrol video the object was detected in (``Sighting.frames_seen``:
+            its track's first detection included), e.g. 3 means three detections.
         min_score: Minimum aggregated score, for every camera kind and for external detections.
     """
 

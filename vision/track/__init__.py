@@ -23,7 +23,8 @@ Composed over one source (the same as `track_sightings`)::
     with open_source("patrol.mp4", sampling=Sampling.per_second(2)) as source:
         for frame in source:
             detections = detector.detect([frame.image])[0]
-            for sighting in builder.update(frame, tracker.update(detections, frame)):
+            tracked = tracker.update(detections, frame)
+            for sighting in builder.update(frame, tracked, tracker.first_detections):
                 ...  # a track ended: locate it, judge it, store it
     for sighting in builder.flush():
         ...
@@ -39,6 +40,7 @@ from vision.track.tracker import (
     MOTION_COMPENSATIONS,
     SIMILARITIES,
     TRACKERS_REQUIREMENT,
+    FirstDetections,
     MotionCompensation,
     Similarity,
     Tracker,
@@ -49,6 +51,7 @@ __all__ = [
     "MOTION_COMPENSATIONS",
     "SIMILARITIES",
     "TRACKERS_REQUIREMENT",
+    "FirstDetections",
     "MotionCompensation",
     "SightingBuilder",
     "SightingSettings",

@@ -25,5 +25,6 @@ def track_sightings(
         Every sighting of the source, each once, ``ended=True``.
     """
     for frame, detections in frames:
-        yield from builder.update(frame, tracker.update(detections, frame))
+        tracked = tracker.update(detections, frame)
+        yield from builder.update(frame, tracked, tracker.first_detections)
     yield from builder.flush()

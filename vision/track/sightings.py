@@ -14,6 +14,7 @@ from vision.errors import VisionError
 from vision.frame import Frame
 from vision.sighting import Sighting
 from vision.track.quality import ViewWeights, view_quality
+from vision.track.tracker import FirstDetections
 
 # Timestamps come from rational time bases and sums of gaps; a track must not end by a rounding error.
 _EPSILON = 1e-6
@@ -125,8 +126,9 @@ class SightingBuilder:
     Example::
 
         builder = SightingBuilder(SightingSettings(class_names=detector.names))
-        for frame, tracked in tracked_frames:
-            for sighting in builder.update(frame, tracked):
+        for frame, detections in frames:
+            tracked = tracker.update(detections, frame)
+            for sighting in builder.update(frame, tracked, tracker.first_detections):
                 ...  # these tracks have ended
         for sighting in builder.flush():
             ...  # the source has ended
@@ -150,7 +152,7 @@ class SightingBuilder:
         """How many ended tracks' ids are remembered (those ended within ``ended_memory_s``)."""
         return len(self._ended)
 
-    def update(self, frame: Frame, tracked: Detections) -> list[Sighting]:
+    def update(self, frame: Frame, tracked: Detections, first: Sequence[FirstDetections] = ()) -> list[Sighting]:
         """Adds one frame's tracked detections; returns the sightings whose tracks ended at this frame.
 
         A track ends when it has not been detected for more than ``lost_after_s`` seconds before this frame.
@@ -158,19 +160,25 @@ class SightingBuilder:
         Args:
             frame: The frame the detections were found in (frames in time order, one source).
             tracked: Its detections with ``track_id`` set (the output of `Tracker.update`).
+            first: The earlier first detections of tracks that appear in ``tracked`` for the first time
+                (`Tracker.first_detections`): each such track starts at its first detection's frame, which counts
+                among its frames and competes for its best view and score like any other.
 
         Returns:
             The ended sightings (``ended=True``), by track id.
 
         Raises:
-            ValueError: ``tracked`` has no track ids, or a class id has no name in ``class_names``.
+            ValueError: ``tracked`` or a ``first`` has no track ids, or a class id has no name in ``class_names``.
             VisionError: The frame is from another source or earlier than the previous one, or the tracker
-                continued a track whose sighting had ended (``lost_after_s`` shorter than its lost-track buffer).
+                continued a track whose sighting had ended (``lost_after_s`` shorter than its lost-track buffer),
+                or a first detection is later than ``frame``, from another source, or of a track already open.
         """
         self._check_frame(frame)
         if tracked.track_id is None:
             raise ValueError("SightingBuilder.update needs tracked detections (track_id set): run Tracker.update first")
         ended = self._end_lost(frame.timestamp)
+        for earlier in first:
+            self._add_first(frame, earlier)
         for row in range(len(tracked)):
             self._add(frame, tracked, row)
         return ended
@@ -225,6 +233,23 @@ class SightingBuilder:
             if self._ended[oldest] >= horizon:
                 break
             del self._ended[oldest]
+
+    def _add_first(self, frame: Frame, earlier: FirstDetections) -> None:
+        """Opens the tracks that ``earlier`` starts, before ``frame``'s detections continue them."""
+        if earlier.detections.track_id is None:
+            raise ValueError("SightingBuilder.update: first detections need track ids (Tracker.first_detections)")
+        if earlier.frame.source_id != frame.source_id or earlier.frame.timestamp > frame.timestamp:
+            raise VisionError(
+                f"{frame.source_id}: frame {frame.index}: a first detection from frame {earlier.frame.index} of "
+                f"{earlier.frame.source_id} at {earlier.frame.timestamp:.3f} s is not an earlier frame of this source"
+            )
+        for row, track_id in enumerate(earlier.detections.track_id.tolist()):
+            if int(track_id) in self._open:
+                raise VisionError(
+                    f"{frame.source_id}: frame {frame.index}: track {track_id} is already open; a first detection "
+                    "comes with the update that first reports its track"
+                )
+            self._add(earlier.frame, earlier.detections, row)
 
     def _add(self, frame: Frame, tracked: Detections, row: int) -> None:
         assert tracked.track_id is not None

@@ -3,13 +3,14 @@
 The tracking itself is Roboflow's ``trackers.ByteTrackTracker`` (the maintained successor of
 ``supervision.ByteTrack``, which supervision removed in 0.30); this module only converts between our
 `Detections` and ``supervision.Detections``, keeps overlapping objects of different classes apart, numbers
-tracks uniquely within the source, and speaks in seconds of source time.
+tracks uniquely within the source, speaks in seconds of source time, and hands back the first detection of a track
+that the library confirms only on its second one (`FirstDetections`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -27,6 +28,8 @@ TRACKERS_REQUIREMENT = "trackers>=2.6,<3"
 # The library counts its lost-track buffer in frames of a 30 fps video.
 _LIBRARY_FPS = 30.0
 _EPSILON = 1e-6
+# A fresh tracklet's state box is the detection it was started from, up to float32 rounding.
+_SAME_BOX_PX = 1e-2
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,32 @@ class TrackerSettings:
         return math.floor(self.lost_track_buffer_s * _LIBRARY_FPS + _EPSILON)
 
 
+@dataclass(frozen=True)
+class FirstDetections:
+    """The first detections of tracks confirmed in the latest `Tracker.update`, found in an earlier frame.
+
+    ByteTrack starts a tracklet from a confident detection it cannot link, but gives it an id only when a later
+    detection continues it; the detection it started from belongs to the track all the same.
+
+    Attributes:
+        frame: The earlier frame they were found in (held by the tracker until the tracklet was confirmed or
+            dropped, so it can serve as evidence).
+        detections: Those detections, ``track_id`` set to their tracks' ids.
+    """
+
+    frame: Frame
+    detections: Detections
+
+
+@dataclass
+class _Spawn:
+    """An unconfirmed tracklet of the library and the detection (one row) it was started from."""
+
+    tracklet: Any
+    frame: Frame
+    detection: Detections
+
+
 def _duplicates_dropped(
     detections: Detections, groups: np.ndarray, high: float, low_iou: float | None, high_iou: float | None
 ) -> np.ndarray:
@@ -229,14 +258,16 @@ class Tracker:
     One `Tracker` serves one source, fed its frames in time order. Each class (or class group) has its own
     ByteTrack, so detections of different classes are never linked. A new object gets its id on its second
     detection (ByteTrack confirms a track when a detection matches it), so an object seen in a single sampled
-    frame is never reported; from the second detection on, every matched detection is. Ids are unique within the
-    source and never reused.
+    frame is never reported. The detection the track was started from, in an earlier frame, comes back then in
+    `first_detections`, so a track's detections are all of the object's; hand both to
+    `SightingBuilder.update`. Ids are unique within the source and never reused.
 
     Example::
 
         tracker = Tracker(TrackerSettings(frame_rate=2.0))
         for frame, detections in zip(frames, detections_per_frame):
             tracked = tracker.update(detections, frame)  # tracked.track_id is set
+            builder.update(frame, tracked, tracker.first_detections)
     """
 
     def __init__(self, settings: TrackerSettings | None = None) -> None:
@@ -262,6 +293,17 @@ class Tracker:
             )
         self._source_id: str | None = None
         self._last_time: float | None = None
+        self._spawns: dict[int, list[_Spawn]] = {}  # group -> the library's unconfirmed tracklets and their origin
+        self._first: tuple[FirstDetections, ...] = ()
+
+    @property
+    def first_detections(self) -> tuple[FirstDetections, ...]:
+        """The earlier first detections of the tracks the latest `update` confirmed, by frame time (often empty).
+
+        Each such track is in that update's output for the first time; its first detection is the confident
+        detection, one or two sampled frames earlier, that the library started its tracklet from.
+        """
+        return self._first
 
     def update(self, detections: Detections, frame: Frame) -> Detections:
         """Links this frame's detections to the tracks so far.
@@ -271,7 +313,8 @@ class Tracker:
             frame: The frame they were found in; its ``timestamp`` drives the tracker's clock.
 
         Returns:
-            The detections that belong to a confirmed track, in their input order, with ``track_id`` set.
+            The detections that belong to a confirmed track, in their input order, with ``track_id`` set. The
+            earlier first detections of tracks confirmed here are in `first_detections` until the next update.
 
         Raises:
             VisionError: The frame comes from another source than the first, or is not later than the previous one.
@@ -298,10 +341,15 @@ class Tracker:
                 self._engines[group] = self._new_engine()
         rows: list[np.ndarray] = []
         ids: list[np.ndarray] = []
+        firsts: list[_Spawn] = []
         for group, engine in self._engines.items():
-            group_rows, group_ids = self._update_engine(group, engine, detections, np.flatnonzero(groups == group))
+            group_rows, group_ids, untracked = self._update_engine(
+                group, engine, detections, np.flatnonzero(groups == group)
+            )
             rows.append(group_rows)
             ids.append(group_ids)
+            firsts += self._follow_spawns(group, engine, frame, detections[untracked])
+        self._first = _by_frame(firsts)
         all_rows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
         all_ids = np.concatenate(ids) if ids else np.zeros(0, np.int64)
         order = np.argsort(all_rows, kind="stable")
@@ -343,8 +391,9 @@ class Tracker:
 
     def _update_engine(
         self, group: int, engine: Any, detections: Detections, rows: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Runs one group's ByteTrack on its rows; returns the input rows it confirmed and their source-wide ids."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Runs one group's ByteTrack on its rows; returns the input rows it confirmed, their source-wide ids, and
+        the rows it left untracked (those it may have started tracklets from)."""
         subset = sv.Detections(
             xyxy=detections.xyxy[rows].astype(np.float32),
             confidence=detections.confidence[rows],
@@ -362,10 +411,52 @@ class Tracker:
         alive = {int(i) for i in engine.tracked_objects.tracker_id}
         for local_id in [i for i in ids if i not in alive]:
             del ids[local_id]
-        return result_rows[confirmed], global_ids
+        return result_rows[confirmed], global_ids, result_rows[~confirmed]
+
+    def _follow_spawns(self, group: int, engine: Any, frame: Frame, untracked: Detections) -> list[_Spawn]:
+        """After one group's update: the spawns confirmed now (their detection given its track id), forgetting
+        those the library dropped, and remembering the tracklets it started now with the detection of each (among
+        ``untracked``, the group's detections it left without an id).
+
+        Uses only ``engine.tracks``, the library's documented list of alive tracklets (``tracker_id`` -1 until
+        confirmed, ``get_state_bbox``); a tracklet is followed by identity, so no matching of boxes across frames.
+        """
+        ids = self._ids[group]
+        alive = {id(tracklet) for tracklet in engine.tracks}
+        confirmed: list[_Spawn] = []
+        waiting: list[_Spawn] = []
+        for spawn in self._spawns.get(group, []):
+            if id(spawn.tracklet) not in alive:
+                continue
+            local_id = int(spawn.tracklet.tracker_id)
+            if local_id < 0:
+                waiting.append(spawn)
+            elif local_id in ids:
+                confirmed.append(replace(spawn, detection=spawn.detection.with_tracks([ids[local_id]])))
+        known = {id(spawn.tracklet) for spawn in waiting}
+        boxes = untracked.xyxy.astype(np.float64)
+        for tracklet in engine.tracks:
+            if tracklet.tracker_id != -1 or id(tracklet) in known or not len(untracked):
+                continue
+            # A tracklet starts as the box it was started from; find that box among the untracked rows.
+            distance = np.abs(boxes - np.asarray(tracklet.get_state_bbox(), np.float64)).max(axis=1)
+            nearest = int(np.argmin(distance))
+            if distance[nearest] <= _SAME_BOX_PX:
+                waiting.append(_Spawn(tracklet, frame, untracked[np.array([nearest])]))
+        self._spawns[group] = waiting
+        return confirmed
 
     def _global_id(self, ids: dict[int, int], local_id: int) -> int:
         if local_id not in ids:
             ids[local_id] = self._next_id
             self._next_id += 1
         return ids[local_id]
+
+
+def _by_frame(spawns: list[_Spawn]) -> tuple[FirstDetections, ...]:
+    """The confirmed spawns' detections, one `FirstDetections` per frame, by frame time."""
+    frames: dict[int, tuple[Frame, list[Detections]]] = {}
+    for spawn in spawns:
+        frames.setdefault(id(spawn.frame), (spawn.frame, []))[1].append(spawn.detection)
+    ordered = sorted(frames.values(), key=lambda item: item[0].timestamp)
+    return tuple(FirstDetections(frame, Detections.merge(parts)) for frame, parts in ordered)

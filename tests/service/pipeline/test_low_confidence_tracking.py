@@ -95,15 +95,15 @@ def test_low_ratio_must_be_a_fraction(low_ratio: float) -> None:
 def test_a_flickering_object_is_one_sighting_over_all_its_frames(kind: str) -> None:
     sightings = track(ListedDetector(FLICKER), PipelineSettings.for_camera(kind, FAKE_NAMES, 5.0))
     assert len(sightings) == 1
-    assert sightings[0].frames_seen == len(FLICKER) - 1  # all but the first: a track is confirmed by its second
+    assert sightings[0].frames_seen == len(FLICKER)  # the first too, though the track is confirmed by its second
     # Scored over the track: the mean of its five best tracked confidences, not dragged down by the dips.
-    assert sightings[0].score == pytest.approx(np.mean(sorted(FLICKER[1:])[-5:]))
+    assert sightings[0].score == pytest.approx(np.mean(sorted(FLICKER)[-5:]))
 
 
 def test_without_the_low_detections_the_same_object_is_seen_in_a_few_frames_only() -> None:
     # What tracking saw before: the frames at 0.25 and up.
     (alone,) = track(ListedDetector(FLICKER, floor=0.25), PipelineSettings.for_camera("patrol", FAKE_NAMES, 5.0))
-    assert alone.frames_seen == 3
+    assert alone.frames_seen == 4
 
 
 def test_an_object_seen_only_below_the_operating_confidence_is_no_sighting() -> None:

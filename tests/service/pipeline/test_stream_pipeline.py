@@ -146,7 +146,7 @@ def test_a_staying_stall_is_reported_while_there_and_only_once(engine: Engine, t
     assert sorted(e.kind for e in evidence) == ["crop", "frame", "source"]  # one set, not two
     kept = [s for s in sightings if s.candidate_id is not None]
     assert len(kept) == 1 and kept[0].last_seen == START + timedelta(seconds=260) and kept[0].dwell_s >= 235
-    assert kept[0].frames_seen == sum(20.0 <= t <= 260.0 for t in times) - 1  # all but the first (unconfirmed)
+    assert kept[0].frames_seen == sum(20.0 <= t <= 260.0 for t in times)  # every frame it was detected in
     assert {s.source for s in sightings} == {run_source_id("cam-1", START)}
     dropped = sorted(s.drop_reason or "" for s in sightings if s.status == "dropped")
     assert len(dropped) == 2  # the passing cart, the sign already in the reference

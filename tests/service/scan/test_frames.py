@@ -63,8 +63,8 @@ def test_gated_frames_skip_the_detector_and_the_track_keeps_its_time(tmp_path: P
     assert sum(plain_model.calls) == 120 and sum(gated_model.calls) == 12
     # The tracker still sees every frame at its time: the same single sighting, the same dwell, with or without.
     assert len(plain) == len(gated) == 1
-    assert (gated[0].first_time, gated[0].last_time, gated[0].frames_seen) == (0.5, 39.5, 79)
-    assert (plain[0].first_time, plain[0].last_time, plain[0].frames_seen) == (0.5, 39.5, 79)
+    assert (gated[0].first_time, gated[0].last_time, gated[0].frames_seen) == (0.0, 39.5, 80)
+    assert (plain[0].first_time, plain[0].last_time, plain[0].frames_seen) == (0.0, 39.5, 80)
     assert gated[0].class_name == "vendor_stall"
 
 

@@ -22,7 +22,7 @@ def compose(frames: list[tuple[Frame, Detections]], lost_s: float = 2.0) -> list
 def test_two_close_objects_in_one_frame_are_two_sightings() -> None:
     boxes = [[20, 40, 60, 100], [62, 42, 102, 101]]
     sightings = compose([(make_frame(k), make_detections(boxes, class_id=[0, 0])) for k in range(8)])
-    assert [(s.track_id, s.frames_seen) for s in sightings] == [(1, 7), (2, 7)]
+    assert [(s.track_id, s.frames_seen) for s in sightings] == [(1, 8), (2, 8)]
     assert [s.best_box.tolist() for s in sightings] == [[20, 40, 60, 100], [62, 42, 102, 101]]
 
 
@@ -34,8 +34,8 @@ def test_an_object_gone_longer_than_the_lost_time_comes_back_as_a_new_sighting()
     ]
     sightings = compose(frames)
     assert [(s.track_id, s.first_time, s.last_time, s.frames_seen) for s in sightings] == [
-        (1, 0.5, 2.5, 5),
-        (2, 6.5, 8.5, 5),
+        (1, 0.0, 2.5, 6),
+        (2, 6.0, 8.5, 6),
     ]
 
 
@@ -59,8 +59,8 @@ def test_a_real_video_with_a_fake_detector_gives_one_sighting() -> None:
     with open_source(CAR_VIDEO, sampling=Sampling.per_second(2)) as source:
         frames = [(frame, detector.detect([frame.image], conf=0.1)[0]) for frame in source]
     [sighting] = track_sightings(frames, tracker, builder)
-    assert (sighting.class_name, sighting.frames_seen) == ("vendor_stall", len(frames) - 1)
-    assert (sighting.first_time, sighting.last_time) == (frames[1][0].timestamp, frames[-1][0].timestamp)
+    assert (sighting.class_name, sighting.frames_seen) == ("vendor_stall", len(frames))
+    assert (sighting.first_time, sighting.last_time) == (frames[0][0].timestamp, frames[-1][0].timestamp)
     assert sighting.dwell_seconds > 29
     height, width = sighting.best_frame.height, sighting.best_frame.width
     assert sighting.best_box.tolist() == [width * 0.25, height * 0.25, width * 0.75, height * 0.75]
