@@ -150,7 +150,11 @@ def describe_architecture(weights: Path) -> str:
 
 
 def data_description(spec: DataSpec) -> dict[str, Any]:
-    """Describe a dataset for a card: its yaml, kind, source, seed, description, classes and split sizes."""
+    """Describe a dataset for a card: its yaml, kind, source, seed, description, classes and split sizes.
+
+    ``kind`` is ``"mixed"`` where the data.yaml declares ``kind: mixed`` (synthetic and real parts), else
+    `data_source`'s ``"synthetic"`` or ``"real"``. Split sizes count distinct images (a part listed twice counts once).
+    """
     described: dict[str, Any] = {"yaml": str(original_data_yaml(spec))}
     manifest = synth_manifest(spec)
     if manifest:
@@ -159,7 +163,9 @@ def data_description(spec: DataSpec) -> dict[str, Any]:
     for key in ("source", "seed", "description", "split_rule"):
         if spec.extra.get(key) is not None:
             described[key] = spec.extra[key]
-    described["kind"] = data_source(spec)
+    # A mix of real and generated parts says so (``kind: mixed``); its metrics still need real|synthetic.
+    declared = str(spec.extra.get("kind", "")).lower()
+    described["kind"] = "mixed" if declared == "mixed" else data_source(spec)
     described["names"] = list(spec.names)
     described["images"] = {split: len(spec.images(split)) for split in spec.splits}
     return described

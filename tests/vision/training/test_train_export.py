@@ -228,6 +228,18 @@ def test_a_synth_manifest_marks_data_synthetic(tmp_path: Path) -> None:
     assert described["generator"] == "xiuhua synth scenes 3"
 
 
+def test_a_declared_mix_is_described_as_mixed(tmp_path: Path) -> None:
+    from vision.training.dataset import load_data_yaml
+    from vision.training.train import data_description
+
+    data = make_dataset(tmp_path, ["cat"], {"train": SCENE[2:], "val": SCENE[2:]})
+    with data.open("a", encoding="utf-8") as handle:
+        handle.write("kind: mixed\nsource: synthetic street scenes + real facade photos\n")
+    described = data_description(load_data_yaml(data))
+    assert described["kind"] == "mixed"
+    assert described["source"] == "synthetic street scenes + real facade photos"
+
+
 def test_export_from_a_mid_run_checkpoint(run: TrainResult, tmp_path: Path, no_network: list[Any]) -> None:
     # ultralytics saves last.pt during a run with model=None and the weights in "ema" only.
     import torch
