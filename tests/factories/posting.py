@@ -187,6 +187,20 @@ def add_evidence(
     return evidence
 
 
+def add_case(session: Session, *, candidate: Candidate, **fields: Any) -> Case:
+    """A case opened from ``candidate`` (type, code and place copied; ``fields`` add the rest), added, not flushed."""
+    case = Case(
+        candidate_id=candidate.id,
+        event_code=candidate.event_code,
+        violation_type=candidate.violation_type,
+        lat=candidate.lat,
+        lon=candidate.lon,
+        **fields,
+    )
+    session.add(case)
+    return case
+
+
 def confirm_cases(
     session: Session, count: int, *, targets: Sequence[str] = ("http",), evidence_dir: Path | None = None
 ) -> list[Case]:
@@ -196,19 +210,15 @@ def confirm_cases(
         candidate = add_candidate(session, lat=31.2304 + index * 1e-3)
         for kind in ("frame", "crop"):
             add_evidence(session, candidate=candidate, folder=evidence_dir, kind=kind)
-        case = Case(
-            candidate_id=candidate.id,
-            event_code=candidate.event_code,
-            violation_type=candidate.violation_type,
+        case = add_case(
+            session,
+            candidate=candidate,
             description="",
             address=f"人民路 {index + 1} 号",
             district="黄浦区",
             street="南京东路街道",
             grid="HP-0101-07",
-            lat=candidate.lat,
-            lon=candidate.lon,
         )
-        session.add(case)
         enqueue_case(session, case=case, targets=targets)
         cases.append(case)
     return cases

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 from factories.evidence import textured_image
-from factories.posting import add_candidate, add_evidence
+from factories.posting import add_candidate, add_case, add_evidence
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -69,15 +69,7 @@ def confirm_with_photos(session: Session, folder: Path, frame: Image | None = No
     frame = textured_image(*FRAME_SIZE) if frame is None else frame
     add_evidence(session, candidate=candidate, folder=folder, kind="frame", data=jpeg(frame))
     add_evidence(session, candidate=candidate, folder=folder, kind="crop", data=jpeg(textured_image(*CROP_SIZE, 1)))
-    case = Case(
-        candidate_id=candidate.id,
-        event_code=candidate.event_code,
-        violation_type=candidate.violation_type,
-        lat=candidate.lat,
-        lon=candidate.lon,
-    )
-    session.add(case)
-    return case
+    return add_case(session, candidate=candidate)
 
 
 def stored_payload(

@@ -14,12 +14,11 @@ import numpy.typing as npt
 import pytest
 import typer
 from factories.database import created_engine
-from factories.posting import FakeCityPlatform, add_candidate, add_evidence, confirm_cases
+from factories.posting import FakeCityPlatform, add_candidate, add_case, add_evidence, confirm_cases
 from typer.testing import CliRunner
 
 from service.cli.post import register
 from service.db import session_factory
-from service.db.models.cases import Case
 from service.posting.outbox import enqueue_case
 from service.posting.sender import OutboxSender
 from service.posting.settings import PostingSettings
@@ -134,15 +133,7 @@ def test_face_blurring_works_without_a_face_model(
         with session_factory(engine)() as session, session.begin():
             candidate = add_candidate(session)
             add_evidence(session, candidate=candidate, folder=evidence, kind="frame", data=photo)
-            case = Case(
-                candidate_id=candidate.id,
-                event_code=candidate.event_code,
-                violation_type=candidate.violation_type,
-                lat=candidate.lat,
-                lon=candidate.lon,
-            )
-            session.add(case)
-            enqueue_case(session, case=case)
+            enqueue_case(session, case=add_case(session, candidate=candidate))
         monkeypatch.setenv("XIUHUA_POST_BLUR_FACES", "1")
         monkeypatch.setenv("XIUHUA_POST_PHOTOS", "inline")
         monkeypatch.setenv("XIUHUA_EVIDENCE_DIR", str(evidence))
