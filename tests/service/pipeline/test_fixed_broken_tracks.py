@@ -9,16 +9,13 @@ from pathlib import Path
 
 import numpy as np
 from factories.database import created_engine
+from factories.recording import fixed_camera_recorder
 from sqlalchemy import select
 
 from service.db import session_factory
 from service.db.models import Candidate
 from service.db.models import Sighting as SightingRow
-from service.pipeline.locate import CameraPositionLocator
-from service.pipeline.record import SightingRecorder, SourceContext
 from service.pipeline.source import PipelineSettings, SourcePipeline
-from service.rules import RuleBook
-from service.violations.recorder import Recorder
 from vision.detections import Detections
 from vision.frame import Frame, GeoPoint
 from vision.sighting import Sighting
@@ -86,13 +83,8 @@ def sightings(kind: str, appearances: Sequence[Appearance], clock: list[float] |
 
 def test_a_stall_whose_track_broke_twice_is_one_candidate_and_a_brief_stop_is_not(tmp_path: Path) -> None:
     with created_engine("sqlite", tmp_path) as engine:
-        sink = SightingRecorder(
-            sessions=session_factory(engine),
-            rules=RuleBook(),
-            recorder=Recorder(),
-            evidence=None,
-            locator=CameraPositionLocator(GeoPoint(31.2304, 121.4737)),
-            context=SourceContext("street.mp4", START, camera_key="cam-1", camera_kind="fixed"),
+        sink = fixed_camera_recorder(
+            session_factory(engine), "street.mp4", START, camera_key="cam-1", at=GeoPoint(31.2304, 121.4737)
         )
         settings = PipelineSettings.for_camera("fixed", NAMES, 2.0)
         SourcePipeline(ScheduledStalls([STALL, BRIEF_STOP]), settings).run(frames(400.0), sink.handle)

@@ -11,17 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 from factories.database import created_engine
+from factories.recording import fixed_camera_recorder
 from sqlalchemy import Engine, select
 
 from service.db import session_factory
 from service.db.models import Candidate, Evidence, Sighting
 from service.evidence import EvidenceStore
 from service.pipeline.baseline import Baseline
-from service.pipeline.locate import CameraPositionLocator
-from service.pipeline.record import SightingRecorder, SourceContext
+from service.pipeline.record import SightingRecorder
 from service.pipeline.source import PipelineSettings, SourcePipeline
-from service.rules import RuleBook
-from service.violations.recorder import Recorder
 from vision.detections import Detections
 from vision.errors import SourceError
 from vision.frame import Frame, GeoPoint
@@ -86,13 +84,14 @@ def frames(seconds: float, fps: float = 2.0, fail_at: float | None = None) -> It
 def scan(engine: Engine, evidence: Path, source: Iterator[Frame]) -> SightingRecorder:
     detector = ScheduledDetector(STREET)
     reference = next(frames(1.0))
-    sink = SightingRecorder(
-        sessions=session_factory(engine),
-        rules=RuleBook(),
-        recorder=Recorder(),
+    sink = fixed_camera_recorder(
+        session_factory(engine),
+        "street.mp4",
+        START,
+        camera_key="cam-1",
+        camera_name="cam 1",
+        at=CAMERA,
         evidence=EvidenceStore(evidence),
-        locator=CameraPositionLocator(CAMERA),
-        context=SourceContext("street.mp4", START, camera_key="cam-1", camera_kind="fixed", camera_name="cam 1"),
         baseline=Baseline(detector.detect_frames([reference])[0], NAMES, START),
     )
     SourcePipeline(detector, PipelineSettings.for_camera("fixed", NAMES, 2.0)).run(source, sink.handle)

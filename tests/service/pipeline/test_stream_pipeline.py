@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from factories.database import BACKENDS, created_engine
 from factories.evidence import textured_image
+from factories.recording import fixed_camera_recorder
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 
@@ -18,15 +19,11 @@ from service.cameras.queries import create_camera
 from service.db import session_factory
 from service.db.models import Candidate, Evidence, Sighting
 from service.evidence import EvidenceStore
-from service.pipeline.locate import CameraPositionLocator
-from service.pipeline.record import SightingRecorder, SourceContext
 from service.pipeline.stream import PipelineHandler, StreamClock, stream_tracking
 from service.pipeline.stream_setup import PipelineHandlers, pipeline_handler_factory, run_source_id
 from service.pipeline.wiring import RecordingServices
 from service.references import ReferenceStore, capture_reference
-from service.rules import RuleBook
 from service.streams import StreamSpec
-from service.violations.recorder import Recorder
 from vision.detections import Detections
 from vision.frame import Frame, GeoPoint
 from vision.taxonomy import load_taxonomy
@@ -160,14 +157,7 @@ def watch(gap_s: float, times: Sequence[float], engine: Engine, *, merge: bool =
     tracking = stream_tracking("fixed", NAMES, 2.0, gap_s)
     if not merge:
         tracking = replace(tracking, stationary=None)
-    sink = SightingRecorder(
-        sessions=session_factory(engine),
-        rules=RuleBook(),
-        recorder=Recorder(),
-        evidence=None,
-        locator=None,
-        context=SourceContext("cam-2@run", START, camera_key="cam-2", camera_kind="fixed"),
-    )
+    sink = fixed_camera_recorder(session_factory(engine), "cam-2@run", START, camera_key="cam-2")
     handler = PipelineHandler(detector=ScheduledDetector(shown), tracking=tracking, sink=sink)
     for frame in frames(times, key="cam-2"):
         handler.handle(frame)
@@ -201,14 +191,7 @@ def test_a_reconnection_restarting_timestamps_continues_the_clock_and_the_track(
     reopened = [*frames(times[:20]), *frames(times[20:], offset=times[20])]
     shown = [Shown("vendor_stall", STALL, 0.0, 1e9)]
     with created_engine("sqlite", tmp_path) as engine:
-        sink = SightingRecorder(
-            sessions=session_factory(engine),
-            rules=RuleBook(),
-            recorder=Recorder(),
-            evidence=None,
-            locator=None,
-            context=SourceContext("cam-3@run", START, camera_kind="fixed"),
-        )
+        sink = fixed_camera_recorder(session_factory(engine), "cam-3@run", START)
         handler = PipelineHandler(
             detector=ScheduledDetector(shown), tracking=stream_tracking("fixed", NAMES, 2.0, 5.0), sink=sink
         )
@@ -222,14 +205,7 @@ def test_a_database_failure_is_counted_and_raised_after_the_other_sightings() ->
     def broken() -> object:
         raise OperationalError("SELECT 1", {}, Exception("database is down"))
 
-    sink = SightingRecorder(
-        sessions=broken,  # type: ignore[arg-type]
-        rules=RuleBook(),
-        recorder=Recorder(),
-        evidence=None,
-        locator=None,
-        context=SourceContext("cam-4@run", START, camera_kind="fixed"),
-    )
+    sink = fixed_camera_recorder(broken, "cam-4@run", START)  # type: ignore[arg-type]
     shown = [Shown("vendor_stall", STALL, 0.0, 1e9), Shown("vendor_stall", CART, 0.0, 1e9)]
     handler = PipelineHandler(
         detector=ScheduledDetector(shown), tracking=stream_tracking("fixed", NAMES, 2.0, 5.0), sink=sink
@@ -248,13 +224,8 @@ def test_a_stall_whose_track_broke_is_reported_while_there_as_one_sighting(tmp_p
         Shown("vendor_stall", STALL, start, end) for start, end in [(20.0, 100.0), (145.0, 200.0), (245.0, 330.0)]
     ]
     with created_engine("sqlite", tmp_path) as engine:
-        sink = SightingRecorder(
-            sessions=session_factory(engine),
-            rules=RuleBook(),
-            recorder=Recorder(),
-            evidence=None,
-            locator=CameraPositionLocator(GeoPoint(31.2304, 121.4737)),
-            context=SourceContext("cam-4@run", START, camera_key="cam-4", camera_kind="fixed"),
+        sink = fixed_camera_recorder(
+            session_factory(engine), "cam-4@run", START, camera_key="cam-4", at=GeoPoint(31.2304, 121.4737)
         )
         handler = PipelineHandler(
             detector=ScheduledDetector(broken), tracking=stream_tracking("fixed", NAMES, 2.0, 5.0), sink=sink
