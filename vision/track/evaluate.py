@@ -123,14 +123,15 @@ def linking_quality(
     tracker = Tracker(settings)
     owners: defaultdict[int, Counter[int]] = defaultdict(Counter)  # track id -> true object id -> detections
     detections_of: Counter[int] = Counter()
+    truth_of: dict[int, Detections] = {}  # frame index -> its detections with true ids (for first detections)
     for frame, truth in frames:
         if truth.track_id is None:
             raise ValueError(f"{frame.source_id}: frame {frame.index}: detections need the true object ids")
+        truth_of[frame.index] = truth
         tracked = tracker.update(Detections(truth.xyxy, truth.confidence, truth.class_id), frame)
-        assert tracked.track_id is not None
-        for box, track_id in zip(tracked.xyxy, tracked.track_id.tolist(), strict=True):
-            row = int(np.flatnonzero((truth.xyxy == box).all(axis=1))[0])
-            owners[track_id][int(truth.track_id[row])] += 1
+        _count_owners(owners, tracked, truth)
+        for first in tracker.first_detections:  # a track's first detection, handed back on its confirmation
+            _count_owners(owners, first.detections, truth_of[first.frame.index])
         detections_of.update(truth.track_id.tolist())
     objects = [obj for obj, count in detections_of.items() if count >= min_detections]
     tracks = {track: counts for track, counts in owners.items() if counts.total() >= min_track_rows}
@@ -144,3 +145,11 @@ def linking_quality(
         tracks_per_found=sum(owned[obj] for obj in found) / len(found) if found else 0.0,
         wrong_rows=wrong / rows if rows else 0.0,
     )
+
+
+def _count_owners(owners: defaultdict[int, Counter[int]], tracked: Detections, truth: Detections) -> None:
+    """Adds each tracked detection to its track's count of the true object it was made from."""
+    assert tracked.track_id is not None and truth.track_id is not None
+    for box, track_id in zip(tracked.xyxy, tracked.track_id.tolist(), strict=True):
+        row = int(np.flatnonzero((truth.xyxy == box).all(axis=1))[0])
+        owners[track_id][int(truth.track_id[row])] += 1

@@ -68,3 +68,14 @@ def test_a_malformed_truth_line_is_named(tmp_path: Path) -> None:
 def test_detections_without_true_ids_are_refused() -> None:
     with pytest.raises(ValueError, match="true object ids"):
         linking_quality([(make_frame(0), make_detections([[0, 0, 9, 9]]))], TrackerSettings())
+
+
+def test_a_tracks_first_detection_counts_for_it() -> None:
+    # Two objects seen in two sampled frames each: the tracker confirms each track on its second detection and
+    # hands the first back in Tracker.first_detections, so each track holds both of its object's detections.
+    frames = [
+        (make_frame(k), make_detections([[10, 10, 40, 40], [80, 10, 110, 40]], class_id=[0, 3], track_id=[5, 6]))
+        for k in range(2)
+    ]
+    quality = linking_quality(frames, TrackerSettings(frame_rate=2.0), min_detections=2, min_track_rows=2)
+    assert quality == LinkingQuality(objects=2, found=1.0, tracks_per_found=1.0, wrong_rows=0.0)
