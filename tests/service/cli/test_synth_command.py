@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
+import pytest
 import yaml
 from typer.testing import CliRunner
 
 from service.cli.main import app
 from vision.synth.classes import CLASS_NAMES
+
+CLI = "from service.cli.main import app; app()"  # xiuhua in a child process
+ONE_CPU = "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})"  # as on a machine with one core
 
 
 def test_scenes_writes_a_yolo_dataset(tmp_path: Path) -> None:
@@ -63,3 +70,30 @@ def test_patrol_and_fixed_commands(tmp_path: Path) -> None:
     result = runner.invoke(app, [*fixed, "--out", str(tmp_path / "fixed")])
     assert result.exit_code == 0, result.output
     assert {"clip.mp4", "frames.jsonl", "truth.json"} == {p.name for p in (tmp_path / "fixed").iterdir()}
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="pins one run to one CPU (Linux)")
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["patrol", "--seed", "10", "--passes", "1", "--fps", "2"],
+        ["fixed", "--seed", "2", "--minutes", "0.2", "--fps", "2"],
+    ],
+)
+def test_a_seed_gives_the_same_bytes_in_every_process(tmp_path: Path, command: list[str]) -> None:
+    # Issue #3. The two runs differ in what fresh heap memory holds (glibc's MALLOC_PERTURB_: x264's AVX-512 code
+    # read it) and in how many CPUs they may use (x264 cut each frame into one slice per thread, one per CPU).
+    runs = [("85", CLI), ("170", f"{ONE_CPU}; {CLI}")]
+    outputs = []
+    for run, (perturb, launcher) in enumerate(runs):
+        out = tmp_path / f"run{run}"
+        subprocess.run(
+            [sys.executable, "-c", launcher, "synth", *command, "--size", "320x180", "--out", str(out)],
+            env={**os.environ, "MALLOC_PERTURB_": perturb},
+            check=True,
+            capture_output=True,
+        )
+        outputs.append({path.name: path.read_bytes() for path in sorted(out.iterdir())})
+    assert outputs[0].keys() == outputs[1].keys()
+    differing = [name for name in outputs[0] if outputs[0][name] != outputs[1][name]]
+    assert not differing
