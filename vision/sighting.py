@@ -12,6 +12,35 @@ from vision.frame import Frame, GeoPoint
 
 
 @dataclass(frozen=True, eq=False)
+class BoxPath:
+    """Where a track's box was over time: an even sample of its detections, oldest first.
+
+    A moving camera (a patrol vehicle) sees a still object from several places; the bearings of its boxes along the
+    drive fix where it stands (`vision.geo.PatrolLocator.triangulate`).
+
+    Attributes:
+        times: ``(K,)`` source times (seconds) of the sampled detections, non-decreasing.
+        boxes: ``(K, 4)`` float boxes ``x1, y1, x2, y2`` in the pixels of the frames at those times.
+    """
+
+    times: npt.NDArray[np.float64]
+    boxes: npt.NDArray[np.float32]
+
+    def __post_init__(self) -> None:
+        times = np.asarray(self.times, dtype=np.float64).reshape(-1)
+        boxes = np.asarray(self.boxes, dtype=np.float32).reshape(-1, 4)
+        if len(times) != len(boxes) or not len(times):
+            raise ValueError(f"BoxPath needs one box per time and at least one, got {len(times)} and {len(boxes)}")
+        if np.any(np.diff(times) < 0):
+            raise ValueError("BoxPath.times must be non-decreasing")
+        object.__setattr__(self, "times", times)
+        object.__setattr__(self, "boxes", boxes)
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+
+@dataclass(frozen=True, eq=False)
 class Sighting:
     """A tracked object, summarised.
 
@@ -36,6 +65,8 @@ class Sighting:
             is. On a camera that does not move this, not ``best_box``, says which object it is: the best view is
             often the frame where the box was stretched by a passer-by in front of it. ``None`` when the sighting
             did not come from a `SightingBuilder`.
+        path: An even sample of the track's boxes with their source times (where a moving camera saw it from
+            where); ``None`` when the sighting did not come from a `SightingBuilder`.
     """
 
     source_id: str
@@ -52,6 +83,7 @@ class Sighting:
     ended: bool = True
     top_confidences: tuple[float, ...] = ()
     typical_box: npt.NDArray[np.float32] | None = None
+    path: BoxPath | None = None
 
     def __post_init__(self) -> None:
         if self.last_time < self.first_time:

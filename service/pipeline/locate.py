@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import numpy as np
 
 from vision.frame import GeoPoint
 from vision.geo.calibration import GroundCalibration
-from vision.geo.patrol import PatrolLocator
+from vision.geo.patrol import PatrolLocator, PatrolView
 from vision.geo.track import GpsTrack
 from vision.sighting import Sighting
 
@@ -56,9 +56,21 @@ class PatrolTrackLocator:
     locator: PatrolLocator
 
     def locate(self, sighting: Sighting, seen_at: datetime) -> GeoPoint | None:
-        """The vehicle's position at ``seen_at`` from the track, then the object's by the camera geometry."""
+        """Where the rays through the sighting's boxes along its path cross (`PatrolLocator.triangulate`); when they
+        do not fix a point (too few boxes, too little turn), the vehicle's position at ``seen_at`` offset by the
+        best box's bearing and range."""
+        frame = sighting.best_frame
+        size = (frame.width, frame.height)
+        if sighting.path is not None:
+            views = []
+            for time, box in zip(sighting.path.times.tolist(), sighting.path.boxes, strict=True):
+                vehicle = self.track.at(seen_at + timedelta(seconds=time - frame.timestamp))
+                if vehicle is not None:
+                    views.append(PatrolView(vehicle, box.astype(np.float64)))
+            crossing = self.locator.triangulate(views, size)
+            if crossing is not None:
+                return crossing
         vehicle = self.track.at(seen_at)
         if vehicle is None:
             return None
-        frame = sighting.best_frame
-        return self.locator.locate(vehicle, sighting.best_box.astype(np.float64), (frame.width, frame.height))
+        return self.locator.locate(vehicle, sighting.best_box.astype(np.float64), size)

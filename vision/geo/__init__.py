@@ -5,7 +5,8 @@
 - Fixed cameras: ``GroundCalibration`` from four or more image↔map point pairs; ``locate(box)`` maps the box's
   bottom-centre to latitude/longitude with an accuracy.
 - Patrol vehicles: ``GpsTrack.load`` (GPX, NMEA, CSV), ``TrackAlignment`` (video time → GPS time),
-  ``track.at(when)`` (position, heading, accuracy) and ``PatrolLocator.locate(vehicle, box, image_size)``.
+  ``track.at(when)`` (position, heading, accuracy) and ``PatrolLocator.locate(vehicle, box, image_size)``; an
+  object seen from several places along the drive: ``PatrolLocator.triangulate(views, image_size)``.
 
     >>> track = GpsTrack.load("pass_1.gpx")
     >>> vehicle = track.at(TrackAlignment(video_start).wall_time(frame.timestamp))
@@ -18,7 +19,7 @@ field), part of ``vision.errors.VisionError``.
 from vision.geo.calibration import GroundCalibration
 from vision.geo.errors import CalibrationError, GeoError, TrackError
 from vision.geo.local import LocalFrame, bearing_deg, distance_m, offset
-from vision.geo.patrol import PatrolLocator, PatrolSettings, Sightline
+from vision.geo.patrol import PatrolLocator, PatrolSettings, PatrolView, Sightline
 from vision.geo.track import GpsTrack, TrackAlignment, TrackSettings
 from vision.geo.track_io import GpsFix
 
@@ -31,6 +32,7 @@ __all__ = [
     "LocalFrame",
     "PatrolLocator",
     "PatrolSettings",
+    "PatrolView",
     "Sightline",
     "TrackAlignment",
     "TrackError",

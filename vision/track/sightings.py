@@ -12,13 +12,14 @@ import numpy as np
 from vision.detections import Detections, FloatArray
 from vision.errors import VisionError
 from vision.frame import Frame
-from vision.sighting import Sighting
+from vision.sighting import BoxPath, Sighting
 from vision.track.quality import ViewWeights, view_quality
 from vision.track.tracker import FirstDetections
 
 # Timestamps come from rational time bases and sums of gaps; a track must not end by a rounding error.
 _EPSILON = 1e-6
-# The typical box is the median of at most this many of a track's boxes, spread evenly over the track.
+# The typical box is the median of at most this many of a track's boxes, spread evenly over the track (also the
+# sighting's path).
 BOX_SAMPLE = 64
 
 
@@ -96,18 +97,24 @@ class _Track:
     votes: dict[int, float] = field(default_factory=dict)
     top: list[float] = field(default_factory=list)  # a min-heap of at most top_k confidences
     boxes: list[FloatArray] = field(default_factory=list)  # every ``stride``-th box, at most BOX_SAMPLE of them
+    times: list[float] = field(default_factory=list)  # the source time of each sampled box
     stride: int = 1
     boxes_seen: int = 0
 
-    def add_box(self, box: FloatArray) -> None:
-        """Keeps an evenly spread sample of the track's boxes: when full, every other one goes and the stride
-        doubles, so memory stays bounded however long the track lives."""
+    def add_box(self, box: FloatArray, time: float) -> None:
+        """Keeps an evenly spread sample of the track's boxes (with their times): when full, every other one goes
+        and the stride doubles, so memory stays bounded however long the track lives."""
         if self.boxes_seen % self.stride == 0:
             self.boxes.append(box.copy())
+            self.times.append(time)
             if len(self.boxes) >= BOX_SAMPLE:
-                self.boxes = self.boxes[::2]
+                self.boxes, self.times = self.boxes[::2], self.times[::2]
                 self.stride *= 2
         self.boxes_seen += 1
+
+    def path(self) -> BoxPath:
+        """The sampled boxes with their times."""
+        return BoxPath(np.array(self.times, dtype=np.float64), np.stack(self.boxes).astype(np.float32))
 
     def typical_box(self) -> FloatArray:
         """The per-coordinate median of the sampled boxes."""
@@ -118,10 +125,10 @@ class SightingBuilder:
     """Turns one source's tracked detections into `Sighting` objects, frame by frame.
 
     Per open track it keeps its first and last time, the frames it was seen in, a confidence-weighted class vote,
-    its ``top_k`` best confidences, an even sample of at most ``BOX_SAMPLE`` of its boxes (for its typical box) and
-    a reference to the ONE frame that shows it best, so memory stays bounded however long the stream runs (plus the
-    ids of the tracks ended within ``ended_memory_s``, to catch a tracker that continues a track whose sighting
-    already ended). One builder serves one source; `flush` ends it.
+    its ``top_k`` best confidences, an even sample of at most ``BOX_SAMPLE`` of its boxes with their times (its
+    typical box and its path) and a reference to the ONE frame that shows it best, so memory stays bounded however
+    long the stream runs (plus the ids of the tracks ended within ``ended_memory_s``, to catch a tracker that
+    continues a track whose sighting already ended). One builder serves one source; `flush` ends it.
 
     Example::
 
@@ -278,7 +285,7 @@ class SightingBuilder:
             track.last_time, track.last_index = frame.timestamp, frame.index
             if quality > track.best_quality:
                 track.best_quality, track.best_frame, track.best_box = quality, frame, box.copy()
-        track.add_box(box)
+        track.add_box(box, frame.timestamp)
         track.votes[class_id] = track.votes.get(class_id, 0.0) + confidence
         if len(track.top) < self.settings.top_k:
             heapq.heappush(track.top, confidence)
@@ -302,4 +309,5 @@ class SightingBuilder:
             ended=ended,
             top_confidences=tuple(sorted(track.top, reverse=True)),
             typical_box=track.typical_box(),
+            path=track.path(),
         )

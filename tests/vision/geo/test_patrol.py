@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import numpy as np
 import pytest
 
 from vision.frame import GeoPoint
-from vision.geo import GpsTrack, PatrolLocator, PatrolSettings, TrackAlignment, distance_m
+from vision.geo import GpsTrack, PatrolLocator, PatrolSettings, PatrolView, TrackAlignment, distance_m
 from vision.synth.camera import Camera
 from vision.synth.geo import StreetGeo
 from vision.synth.patrol import write_patrol
@@ -83,6 +85,67 @@ def test_objects_off_the_ground_are_capped_at_the_building_line() -> None:
     assert distance_m(located, GeoPoint(*STREET.to_latlon(12.0, 0.0))) < 0.5  # on the building line, 9 m right
     uncapped = PatrolLocator(PatrolSettings(height_m=2.0, roadside_m=None, max_range_m=30.0))
     assert distance_m(uncapped.locate(vehicle, sign, SIZE), vehicle) == pytest.approx(30.0, abs=1e-3)
+
+
+def _views_of(point: tuple[float, float, float], lane: float, along: Sequence[float]) -> list[PatrolView]:
+    """The default rig driving along street ``y = lane`` and boxing a street point from each place in ``along``."""
+    settings = PatrolSettings()
+    views = []
+    for x in along:
+        camera = Camera.look((x, lane, settings.height_m), -settings.yaw_deg, settings.pitch_deg, settings.hfov_deg,
+                             SIZE)  # fmt: skip
+        vehicle = GeoPoint(*STREET.to_latlon(x, lane), accuracy_m=2.0, heading_deg=STREET.heading(0.0))
+        views.append(PatrolView(vehicle, _box_on(camera, point[:2], elevation=point[2])))
+    return views
+
+
+def test_a_wall_sign_beyond_the_assumed_building_line_is_placed_on_its_facade_by_triangulation() -> None:
+    # The facade is 12 m from the lane, the default building line 8 m: from one frame the sign (3.5 m up, its box
+    # above the horizon) is placed 4 m short along the ray; the bearings from eight places 1 m apart put it there.
+    sign = (20.0, 0.0, 3.5)
+    views = _views_of(sign, lane=12.0, along=np.arange(6.0, 14.0, 1.0))
+    locator = PatrolLocator()
+    truth = GeoPoint(*STREET.to_latlon(sign[0], sign[1]))
+    one_frame = locator.locate(views[-1].vehicle, views[-1].box, SIZE)
+    assert distance_m(one_frame, truth) > 3.0
+    crossing = locator.triangulate(views, SIZE)
+    assert crossing is not None and distance_m(crossing, truth) < 0.2
+    assert crossing.accuracy_m is not None and 2.0 <= crossing.accuracy_m < 5.0
+
+
+def test_a_ground_object_is_triangulated_too() -> None:
+    stall = (25.0, 1.5, 0.0)  # on the sidewalk, 1.5 m in front of the facade
+    views = _views_of(stall, lane=7.0, along=np.arange(10.0, 20.0, 2.0))
+    crossing = PatrolLocator().triangulate(views, SIZE)
+    assert crossing is not None and distance_m(crossing, GeoPoint(*STREET.to_latlon(25.0, 1.5))) < 0.2
+
+
+def _moved(view: PatrolView, pixels: float) -> PatrolView:
+    return PatrolView(view.vehicle, np.asarray(view.box, np.float64) + np.array([pixels, 0.0, pixels, 0.0]))
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["two views", "one place", "cut by the edge", "no heading", "moving with the vehicle", "two objects", "behind"],
+)
+def test_triangulation_declines_what_does_not_fix_a_point(case: str) -> None:
+    views = _views_of((20.0, 0.0, 3.5), lane=12.0, along=[8.0, 10.0, 12.0])
+    if case == "two views":
+        views = views[:2]
+    elif case == "one place":
+        views = [views[0]] * 3
+    elif case == "cut by the edge":
+        box = np.asarray(views[0].box, np.float64)
+        views[0] = PatrolView(views[0].vehicle, [0.0, box[1], box[2], box[3]])
+    elif case == "no heading":
+        views[1] = PatrolView(replace(views[1].vehicle, heading_deg=None), views[1].box)
+    elif case == "moving with the vehicle":
+        views = [PatrolView(view.vehicle, views[0].box) for view in views]  # same box from each place: parallel rays
+    elif case == "two objects":  # the track jumped to a sign 6 m further on and back
+        views[1] = _views_of((26.0, 0.0, 3.5), lane=12.0, along=[10.0])[0]
+    elif case == "behind":
+        views = [_moved(view, 150.0 * k) for k, view in enumerate(reversed(views))]  # bearings turn the wrong way
+    assert PatrolLocator().triangulate(views, SIZE) is None
 
 
 def test_without_a_heading_the_vehicle_position_with_wide_accuracy() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from factories.tracking import make_detections, make_frame, textured_image
+from factories.tracking import FPS, make_detections, make_frame, textured_image
 
 from vision.track import SightingBuilder, SightingSettings
 from vision.track.sightings import BOX_SAMPLE
@@ -37,3 +37,24 @@ def test_the_box_sample_is_spread_over_a_long_track() -> None:
     [sighting] = builder.flush()
     assert sighting.typical_box is not None
     assert abs(float(sighting.typical_box[0]) - 509.5) <= 16.0
+
+
+def test_the_path_keeps_each_sampled_box_with_its_time() -> None:
+    # A patrol camera drives past: the box slides left as the frames go by; the path pairs box and time.
+    builder = SightingBuilder(SightingSettings(NAMES))
+    for index in range(5):
+        box = (100.0 - 10 * index, 20.0, 120.0 - 10 * index, 40.0)
+        builder.update(make_frame(index, timestamp=0.2 * index), make_detections([box], 0.5, track_id=[1]))
+    [sighting] = builder.flush()
+    assert sighting.path is not None and len(sighting.path) == 5
+    np.testing.assert_allclose(sighting.path.times, [0.0, 0.2, 0.4, 0.6, 0.8])
+    np.testing.assert_allclose(sighting.path.boxes[:, 0], [100.0, 90.0, 80.0, 70.0, 60.0])
+
+
+def test_a_long_track_path_stays_paired_after_thinning() -> None:
+    builder = SightingBuilder(SightingSettings(NAMES))
+    for index in range(1000):
+        builder.update(make_frame(index), make_detections([(float(index), 0.0, index + 5.0, 5.0)], 0.5, track_id=[1]))
+    [sighting] = builder.flush()
+    assert sighting.path is not None and len(sighting.path) <= BOX_SAMPLE
+    np.testing.assert_allclose(sighting.path.boxes[:, 0], sighting.path.times * FPS)  # box x is the frame index
