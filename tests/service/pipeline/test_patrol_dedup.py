@@ -42,14 +42,16 @@ def test_one_candidate_per_violation_across_days(report: MatchReport) -> None:
 
 def test_positions_are_close(report: MatchReport) -> None:
     summary = report.as_dict()
-    assert summary["median_error_m"] < 5.0, summary
+    # Triangulated along the drive (PatrolLocator.triangulate): 0.28 m here; placed from single frames at the
+    # assumed building line, facade objects were ~2-3 m off.
+    assert summary["median_error_m"] < 1.0, summary
 
 
 def test_with_true_boxes_the_candidates_found_show_their_violations(report: MatchReport) -> None:
     # A perfect detector's candidates are built from the violations' own boxes: what is found by position is shown,
-    # but for a few tiny posters stuck together on one pole (tracked as one). The clip's pixels are not identical
-    # from run to run (the encoded video differs by a few grey levels), and at 0.95 this flipped between 63 and 64
-    # of 67; 0.9 still fails when shown matching is broken (e.g. 0, or only the position match).
+    # but for a few tiny posters stuck together on one pole (tracked as one): 64 of the 65 found here. The clip is
+    # the same bytes in every run (vision.synth.video.Mp4Writer), so this count no longer wanders (it flipped
+    # between 63 and 64 while the encoder was not deterministic).
     assert report.found_shown is not None
-    assert report.found_shown >= 0.9 * report.found, report.as_dict()
+    assert report.found_shown >= 0.95 * report.found, report.as_dict()
     assert report.found_shown <= report.found, "shown is a stricter match than position"
