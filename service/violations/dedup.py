@@ -26,15 +26,35 @@ A candidate matches when all of these hold:
 - **Not seen together**: a candidate already seen by the same source during the sighting's time span is another
   object in the same frames: two objects in one frame are two candidates, however close.
 
-Why these radii (measured on synthetic patrol clips, three passes on different days, ground-truth boxes, seeds
-7101-7103; found share / candidates per found violation): advertising objects stand 3-4 m apart and their
-positions are off by ~3 m, so 5 m (98.8 % / 1.01; 8 m: 90.6 %); goods outside neighbouring shops 3-4 m apart,
-off by < 1 m, 8 m (91.5 % / 1.07; 12 m: 85 %); sheds 4 m apart, rooftop additions off by 6-30 m, 15 m (flat from 5
-to 20 m, worse from 25 m). Widening by the stated accuracy does not help there: the clips' GPS is exact but the
-patrol locator states ~5.5 m (5 m assumed for a track without accuracy), so one combined accuracy (~8 m) already
-merges neighbours (advertising found 88 % at ``accuracy_sigmas=1``). External detections (no accuracy, 10 m GPS
-noise per axis, objects >= 110 m apart) need ~40 m: same-object detections lie up to ~3.5 x 10 m apart; with the
-50 m reach for unknown accuracy, 1 000 objects x 50 detections give 1 004 candidates (benchmarks/ingest.py).
+Why these radii. Chosen on synthetic patrol clips (three passes on different days, ground-truth boxes, seeds
+7101-7103; found share / candidates per found violation) when every patrol position came from one frame:
+advertising objects stand 3-4 m apart and were off by ~3 m, so 5 m (98.8 % / 1.01; 8 m: 90.6 %); goods outside
+neighbouring shops 3-4 m apart, off by < 1 m, 8 m (91.5 % / 1.07; 12 m: 85 %); sheds 4 m apart, rooftop additions
+off by 6-30 m, 15 m (flat from 5 to 20 m, worse from 25 m).
+
+Re-measured with positions triangulated along the drive (synthetic dev streets 7401, 7402, 7411-7413, 440
+violations; a sighting's error is to the true object its best box shows). Advertising sightings, ground-truth boxes:
+83 % triangulated, off by 0.24 m median (p90 0.8 m), the rest placed from one frame, 2.8 m (p90 8.7 m); shipped
+model: 78 %, 0.29 m (p90 1.6 m) and 2.5 m (p90 4.3 m). Street occupation, triangulated: 0.3 m (truth boxes) and 0.7 m
+(model) median. The nearest advertising object of the same class is 2.9 m away (median), under 2.5 m for half of
+them: the radius cannot tell those apart, being seen together does. Smaller advertising radii show at most four more
+violations and open many more candidates (found_shown / candidates, `pipeline-eval patrol`, five streets): truth
+boxes 5 m 393 / 427, 3.5 m 395 / 447, 2.5 m 395 / 463; model 292 / 414, 294 / 431, 296 / 464. The clips' GPS is
+exact; with a constant GPS offset per drive (normal, 1.5 m per axis; three draws) the candidates per found violation
+grow to 1.06 at 5 m, 1.15 at 3.5 m and 1.31 at 2.5 m. Street occupation at 5 m equals 8 m on truth boxes. So the
+radii stay.
+
+Widening by the stated accuracy does not help either. The patrol locator states ~5.3 m for a triangulated position
+and ~6 m for a single frame (5 m of it the GPS accuracy assumed for a track without one), so one combined accuracy
+(~7.5 m) already merges neighbours: ``accuracy_sigmas=1`` gives 390 / 414 on truth boxes and 291 / 386 with the
+model, with found down from 387 to 367 (model); 2 gives 365 / 373 on truth boxes. Stating only the rays' miss
+(>= 1 m) for a triangulated position, with 2.5 m and ``accuracy_sigmas=2``, gives 395 / 427 on truth boxes and 293 / 416
+with the model, but 1.18 candidates per found violation under the GPS offsets above: the miss leaves out the GPS
+error, the larger part between drives.
+
+External detections (no accuracy, 10 m GPS noise per axis, objects >= 110 m apart) need ~40 m: same-object
+detections lie up to ~3.5 x 10 m apart; with the 50 m reach for unknown accuracy, 1 000 objects x 50 detections
+give 1 004 candidates (benchmarks/ingest.py).
 
 The database side (:mod:`service.violations.queries`) finds the candidates inside a bounding box around the point
 (indexed lat/lon columns) and, on PostgreSQL, serialises writers with one advisory lock per grid cell: every
