@@ -281,14 +281,17 @@ class PatrolLocator:
         return (point, directions, ranges, miss) if miss <= s.max_miss_m else None
 
 
+def _across(directions: Array) -> Array:
+    """``I - d_k d_k^T`` per ray: projects a vector onto what lies across ray ``k`` (its distance from the ray)."""
+    return np.eye(2)[None, :, :] - directions[:, :, None] * directions[:, None, :]
+
+
 def _normal_matrix(directions: Array, weights: Array) -> Array:
     """``sum_k w_k (I - d_k d_k^T)``: how strongly the weighted rays pin a point down, direction by direction."""
-    across = np.eye(2)[None, :, :] - directions[:, :, None] * directions[:, None, :]
-    return np.asarray(np.einsum("k,kij->ij", weights, across))
+    return np.asarray(np.einsum("k,kij->ij", weights, _across(directions)))
 
 
 def _nearest_point(origins: Array, directions: Array, weights: Array) -> Array:
     """The point with the least weighted sum of squared distances to the rays (origin, unit direction)."""
-    across = np.eye(2)[None, :, :] - directions[:, :, None] * directions[:, None, :]
-    target = np.einsum("k,kij,kj->i", weights, across, origins)
+    target = np.einsum("k,kij,kj->i", weights, _across(directions), origins)
     return np.asarray(np.linalg.solve(_normal_matrix(directions, weights), target))
