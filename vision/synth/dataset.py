@@ -18,7 +18,7 @@ from vision.synth.effects import encode_jpeg
 from vision.synth.parallel import run_jobs
 from vision.synth.sample import DEFAULT_SIZE, make_sample
 
-GENERATOR_VERSION = 4  # bump when the same seed starts giving different images or labels
+GENERATOR_VERSION = 5  # bump when the same seed starts giving different images or labels
 
 
 @dataclass(frozen=True)

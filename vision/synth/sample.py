@@ -14,8 +14,10 @@ from vision.synth.primitives import Image
 from vision.synth.render import LabelRules, render
 from vision.synth.scene import Scene, generate_scene
 from vision.synth.views import ViewSpec, clear_of_camera, sample_view, visible_spans
+from vision.synth.wood import WoodSettings, add_wood
 
 DEFAULT_SIZE = (960, 540)
+_WOOD_STREAM = 1  # third entry of the seed sequence of the wood's own random stream
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,7 +46,13 @@ def sample_rng(seed: int, index: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed), int(index)]))
 
 
-def make_sample(seed: int, index: int, size: tuple[int, int] = DEFAULT_SIZE, rules: LabelRules | None = None) -> Sample:
+def make_sample(
+    seed: int,
+    index: int,
+    size: tuple[int, int] = DEFAULT_SIZE,
+    rules: LabelRules | None = None,
+    wood: WoodSettings | None = None,
+) -> Sample:
     """Render image ``index`` of dataset ``seed``.
 
     Args:
@@ -52,12 +60,15 @@ def make_sample(seed: int, index: int, size: tuple[int, int] = DEFAULT_SIZE, rul
         index: Image number; ``(seed, index)`` fixes everything about the image.
         size: ``(width, height)`` in pixels.
         rules: Visibility rules for labels.
+        wood: How often wooden terraces and shop fronts appear (``WoodSettings()`` when not given). They draw from
+            their own random stream, so the rest of the image is the same with or without them.
     """
     rng = sample_rng(seed, index)
     layout = StreetLayout.sample(rng)
     view = sample_view(rng, layout)
     camera = view.camera(size)
     scene = generate_scene(rng, layout, visible_spans(camera, layout))
+    add_wood(np.random.default_rng(np.random.SeedSequence([int(seed), int(index), _WOOD_STREAM])), scene, camera, wood)
     conditions = sample_conditions(rng)
     objects = clear_of_camera(scene.objects, camera, 1.5 if view.position[2] < 3 else 1.0)
     rendered = render(objects, camera, conditions, rules)

@@ -29,10 +29,12 @@ class Scene:
     Attributes:
         layout: The street's cross-section and length.
         objects: Everything in it; ``object_id`` is the index in this list.
+        buildings: Each building built, with its side: where its shops are (for dressing the scene later).
     """
 
     layout: StreetLayout
     objects: list[SceneObject] = field(default_factory=list)
+    buildings: list[tuple[str, facade.Building]] = field(default_factory=list)
 
     def add(self, obj: SceneObject, side: str = "", position: tuple[float, float] | None = None) -> SceneObject:
         """Append ``obj``, giving it the next object id (and its side and place on that side)."""
@@ -146,6 +148,7 @@ def _populate_side(
         parts, info = facade.building(rng, pose, u, width_m, (gap_before, gap))
         for obj in parts:
             scene.add(obj, side, (u + width_m / 2, 0.0))
+        scene.buildings.append((side, info))
         _dress_building(rng, scene, side, pose, info, width, taken)
         u += width_m + (float(rng.uniform(1.5, 6.0)) if gap else 0.0)
         gap_before = gap

@@ -232,3 +232,40 @@ def foliage(rng: np.random.Generator, size: int, color: Color) -> Image:
     """Leafy texture for hedges and tree crowns."""
     fine = noise(rng, size, size, 16, 2)
     return tinted(color, fine, 0.8)
+
+
+def planks(rng: np.random.Generator, width: int, height: int, board_px: float, tone: Color) -> Image:
+    """Wooden boards running along the texture's rows: varied tones per board length, grain streaks, dark gaps.
+
+    ``board_px`` is one board's width in pixels; board lengths are 8 to 30 board widths, with staggered end joints.
+    The random draws do not depend on the size beyond the number of boards, so smaller copies look alike.
+    """
+    board_px = max(board_px, 1.0)
+    rows = max(int(np.ceil(height / board_px)), 1)
+    img = np.empty((height, width, 3), np.float32)
+    gap = tuple(float(c) * 0.3 for c in tone)
+    joints = []
+    for k in range(rows):
+        y0, y1 = round(k * board_px), min(round((k + 1) * board_px), height)
+        x = -float(rng.uniform(0, 30)) * board_px
+        while x < width:
+            length = float(rng.uniform(8, 30)) * board_px
+            shade = float(rng.uniform(0.72, 1.22))
+            warmth = float(rng.uniform(-0.06, 0.06))  # some boards redder, some yellower
+            color = (tone[0] * shade * (1 - warmth), tone[1] * shade, tone[2] * shade * (1 + warmth))
+            img[y0:y1, max(round(x), 0) : max(round(x + length), 0)] = color
+            x += length
+            joints.append((round(x), y0, y1))
+    streaks = rng.random((height, max(width // 24, 2)), dtype=np.float32)
+    grain = cv2.resize(streaks, (width, height), interpolation=cv2.INTER_LINEAR)
+    blotch = noise(rng, height, width, 5, 2)
+    img *= (0.86 + 0.22 * grain + 0.16 * (blotch - 0.5))[..., None]
+    line = 1 if board_px >= 4 else 0.5  # thin gaps seen from afar fade instead of vanishing
+    for k in range(1, rows):
+        y = round(k * board_px)
+        if y < height:
+            img[y] = img[y] * (1 - line) + np.asarray(gap, np.float32) * line
+    for x, y0, y1 in joints:
+        if 0 <= x < width:
+            img[y0:y1, x] = img[y0:y1, x] * 0.4 + np.asarray(gap, np.float32) * 0.6
+    return np.clip(img, 0, 255).astype(np.uint8)
