@@ -17,6 +17,8 @@ import numpy as np
 from av.video.stream import VideoStream
 from PIL import Image
 
+from factories.loopback import serve_loopback, write_mjpeg_part
+
 WIDTH, HEIGHT = 64, 48
 CAR_VIDEO = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "videos" / "car-detection.mp4"
 
@@ -172,9 +174,7 @@ def mjpeg_server(*, cut_first_after: int | None = None, interval: float = 0.01) 
             sent = 0
             try:
                 while not state.stopping.is_set() and (limit is None or sent < limit):
-                    jpeg = jpeg_bytes(sent)
-                    head = f"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
-                    self.wfile.write(head.encode() + jpeg + b"\r\n")
+                    write_mjpeg_part(self.wfile, jpeg_bytes(sent))
                     sent += 1
                     state.stopping.wait(state.interval)
             except (BrokenPipeError, ConnectionResetError):
@@ -183,18 +183,12 @@ def mjpeg_server(*, cut_first_after: int | None = None, interval: float = 0.01) 
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/stream.mjpg"
-    try:
-        yield state
-    finally:
-        state.stopping.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_loopback(Handler) as base_url:
+        state.url = f"{base_url}/stream.mjpg"
+        try:
+            yield state
+        finally:
+            state.stopping.set()
 
 
 def make_hls(folder: Path, *, frames: int = 40, fps: int = 25) -> Path:
@@ -218,17 +212,8 @@ def make_hls(folder: Path, *, frames: int = 40, fps: int = 25) -> Path:
 @contextmanager
 def http_folder(folder: Path) -> Iterator[str]:
     """Serves a folder's files over HTTP on a free loopback port; yields the base URL."""
-    handler = functools.partial(_QuietFileHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_loopback(functools.partial(_QuietFileHandler, directory=str(folder))) as base_url:
+        yield base_url
 
 
 class _QuietFileHandler(http.server.SimpleHTTPRequestHandler):

@@ -15,6 +15,7 @@ from datetime import datetime
 import numpy as np
 from PIL import Image
 
+from factories.loopback import serve_loopback, write_mjpeg_part
 from service.streams import StreamSpec, StreamStatus
 from vision.frame import Frame
 from vision.sources import StreamHealth
@@ -82,9 +83,7 @@ def frame_server(
             self.end_headers()
             try:
                 while not state.stopping.is_set() and state.generation == generation:
-                    data = state.frame(state.sent)
-                    head = f"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: {len(data)}\r\n\r\n"
-                    self.wfile.write(head.encode() + data + b"\r\n")
+                    write_mjpeg_part(self.wfile, state.frame(state.sent))
                     state.sent += 1
                     state.stopping.wait(state.interval)
             except (BrokenPipeError, ConnectionResetError):
@@ -93,18 +92,12 @@ def frame_server(
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/stream.mjpg"
-    try:
-        yield state
-    finally:
-        state.stopping.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_loopback(Handler) as base_url:
+        state.url = f"{base_url}/stream.mjpg"
+        try:
+            yield state
+        finally:
+            state.stopping.set()
 
 
 class RecordingHandler:
