@@ -14,9 +14,14 @@ Every error carries a message meant for people and, where one field is at fault,
     except Invalid as error:
         error.field   # "reason"
         str(error)    # "reason: 'ugly' is not one of false_detection, permitted, duplicate, other"
+
+Apart from that tree, :class:`FileFieldError` (a ``ValueError``) is the base of what the loaders of operators' files
+raise (rules, zones and permits, stream configs): read at start-up and by the CLI, not answered over HTTP.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 
 class ServiceError(Exception):
@@ -45,3 +50,19 @@ class Invalid(ServiceError):
 
 class Forbidden(ServiceError):
     """The user is not allowed to do this (HTTP 403)."""
+
+
+class FileFieldError(ValueError):
+    """A file is missing or malformed; the message reads ``FILE: FIELD: REASON``.
+
+    Attributes:
+        path: The file at fault.
+        field: Where in the file.
+        reason: What is wrong, in words.
+    """
+
+    def __init__(self, path: Path | str, field_name: str, reason: str) -> None:
+        super().__init__(f"{path}: {field_name}: {reason}")
+        self.path = Path(path)
+        self.field = field_name
+        self.reason = reason

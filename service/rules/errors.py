@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from service.errors import FileFieldError
 
 
-class RulesError(ValueError):
+class RulesError(FileFieldError):
     """A rules, zones or permits file is missing, malformed or refers to something unknown.
 
     The message reads ``FILE: FIELD: REASON``, e.g.
@@ -16,9 +16,3 @@ class RulesError(ValueError):
         field: Where in the file: a dotted field path with list indices, or ``line N: column`` for CSV.
         reason: What is wrong, in words.
     """
-
-    def __init__(self, path: Path | str, field_name: str, reason: str) -> None:
-        super().__init__(f"{path}: {field_name}: {reason}")
-        self.path = Path(path)
-        self.field = field_name
-        self.reason = reason

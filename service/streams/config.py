@@ -24,13 +24,14 @@ from typing import Any
 
 import yaml
 
+from service.errors import FileFieldError
 from service.streams.spec import SpecError, StreamSpec
 from vision.sources import is_stream_url
 
 FIELDS = frozenset({"key", "url", "kind", "fps", "gate", "gate_ignore", "name"})
 
 
-class StreamConfigError(ValueError):
+class StreamConfigError(FileFieldError):
     """A stream config file is missing or malformed; the message reads ``FILE: FIELD: REASON``.
 
     Attributes:
@@ -38,12 +39,6 @@ class StreamConfigError(ValueError):
         field: Where in the file, e.g. ``cameras[2].url``.
         reason: What is wrong, in words.
     """
-
-    def __init__(self, path: Path | str, field_name: str, reason: str) -> None:
-        super().__init__(f"{path}: {field_name}: {reason}")
-        self.path = Path(path)
-        self.field = field_name
-        self.reason = reason
 
 
 def load_stream_config(path: Path | str) -> list[StreamSpec]:
