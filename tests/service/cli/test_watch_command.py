@@ -23,13 +23,6 @@ from service.streams import StreamManager, StreamManagerSettings, load_stream_co
 runner = CliRunner()
 
 
-@pytest.fixture
-def fake_detector(monkeypatch: pytest.MonkeyPatch) -> BrightnessDetector:
-    detector = BrightnessDetector(level=0.0, default_conf=0.01)
-    monkeypatch.setattr("vision.detect.load_detector", lambda *args, **kwargs: detector)
-    return detector
-
-
 def records(output: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
 

@@ -23,13 +23,6 @@ from service.pipeline.stream_setup import PeriodicSync
 runner = CliRunner()
 
 
-@pytest.fixture
-def fake_detector(monkeypatch: pytest.MonkeyPatch) -> BrightnessDetector:
-    detector = BrightnessDetector(level=0.0, default_conf=0.01)
-    monkeypatch.setattr("vision.detect.load_detector", lambda *args, **kwargs: detector)
-    return detector
-
-
 def test_watch_records_sightings_into_the_database(tmp_path: Path, fake_detector: BrightnessDetector) -> None:
     config = tmp_path / "streams.yaml"
     url = f"sqlite:///{tmp_path / 'watch.db'}"
