@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.cameras.queries import get_camera
-from service.db.models import Candidate, Sighting
+from service.db.models import Sighting
 from service.references import ReferenceStore, current_reference
 from service.scan.plan import CameraInfo
-from service.violations.queries import newest_evidence
+from service.violations.queries import candidate_summaries
 from service.violations.records import CandidateSummary
 
 _CHUNK = 500
@@ -89,28 +89,10 @@ def touched_candidates(session: Session, *, sources: Sequence[str]) -> list[Touc
         for candidate_id, source in rows:
             if candidate_id is not None:
                 seen_by.setdefault(int(candidate_id), set()).add(source)
-    ids = sorted(seen_by)
-    summaries: list[TouchedCandidate] = []
-    for id_chunk in _chunks(ids, _CHUNK):
-        evidence = newest_evidence(session, candidate_ids=id_chunk)
-        for row in session.scalars(select(Candidate).where(Candidate.id.in_(id_chunk)).order_by(Candidate.id)):
-            summary = CandidateSummary(
-                id=row.id,
-                violation_type=row.violation_type,
-                event_code=row.event_code,
-                class_name=row.class_name,
-                status=row.status,
-                lat=row.lat,
-                lon=row.lon,
-                accuracy_m=row.accuracy_m,
-                first_seen=row.first_seen,
-                last_seen=row.last_seen,
-                sightings=row.sightings_count,
-                score=row.score,
-                evidence=tuple(evidence.get(row.id, ())),
-            )
-            summaries.append(TouchedCandidate(summary, tuple(sorted(seen_by[row.id]))))
-    return summaries
+    return [
+        TouchedCandidate(summary, tuple(sorted(seen_by[summary.id])))
+        for summary in candidate_summaries(session, candidate_ids=list(seen_by))
+    ]
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     Boolean,
+    RowMapping,
     Select,
     Table,
     and_,
@@ -445,7 +446,20 @@ def list_candidates(
     statement = select(CANDIDATES).where(and_(True, *conditions)).order_by(candidate.last_seen.desc(), candidate.id)
     if limit is not None:
         statement = statement.limit(limit)
-    rows = session.execute(statement).mappings().all()
+    return _summaries(session, session.execute(statement).mappings().all())
+
+
+def candidate_summaries(session: Session, *, candidate_ids: Sequence[int]) -> list[CandidateSummary]:
+    """The candidates ``candidate_ids`` that exist, by id, each with its newest evidence file of each kind."""
+    summaries: list[CandidateSummary] = []
+    for chunk in _chunks(sorted(candidate_ids), ID_CHUNK):
+        statement = select(CANDIDATES).where(CANDIDATES.c.id.in_(chunk)).order_by(CANDIDATES.c.id)
+        summaries += _summaries(session, session.execute(statement).mappings().all())
+    return summaries
+
+
+def _summaries(session: Session, rows: Sequence[RowMapping]) -> list[CandidateSummary]:
+    """Candidate rows (all columns) as summaries, in the same order, with their newest evidence."""
     evidence = newest_evidence(session, candidate_ids=[row["id"] for row in rows])
     return [
         CandidateSummary(
