@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vision.compare.proposals import Proposal
-from vision.compare.scorer import FEATURE_NAMES, Features
+from vision.compare.scorer import Features, read_scorer_weights
 from vision.errors import ModelError
 
 Patches = npt.NDArray[np.uint8]
@@ -83,15 +83,7 @@ class PatchScorer:
 
     def __init__(self, path: str | Path) -> None:
         path = Path(path)
-        if not path.is_file():
-            raise ModelError(str(path), "no such patch scorer")
-        try:
-            with np.load(path) as data:
-                weights = {key: np.asarray(data[key]) for key in data.files}
-        except (OSError, ValueError) as error:
-            raise ModelError(str(path), f"not a readable patch scorer ({error})") from error
-        if tuple(str(n) for n in weights.get("names", ())) != FEATURE_NAMES:
-            raise ModelError(str(path), "trained on other features than this version computes; retrain it")
+        weights = read_scorer_weights(path, "patch scorer")
         missing = [key for key in _WEIGHTS if key not in weights]
         if missing:
             raise ModelError(str(path), f"not a patch scorer: no {', '.join(missing)}")

@@ -258,16 +258,7 @@ class RegionScorer:
 
     def __init__(self, path: str | Path) -> None:
         path = Path(path)
-        if not path.is_file():
-            raise ModelError(str(path), "no such region scorer (train one with `xiuhua compare-train`)")
-        try:
-            with np.load(path) as data:
-                self.weights = {key: np.asarray(data[key]) for key in data.files}
-        except (OSError, ValueError) as error:
-            raise ModelError(str(path), f"not a readable region scorer ({error})") from error
-        names = tuple(str(n) for n in self.weights.get("names", ()))
-        if names != FEATURE_NAMES:
-            raise ModelError(str(path), "trained on other features than this version computes; retrain it")
+        self.weights = read_scorer_weights(path, "region scorer", " (train one with `xiuhua compare-train`)")
         self.heads = {head: members(self.weights, head) for head in ("fit", "kind")}
         if not all(self.heads.values()):
             raise ModelError(str(path), "needs the weights of both heads, fit.<member>.* and kind.<member>.*")
@@ -280,6 +271,29 @@ class RegionScorer:
     def new_probability(self, features: Features) -> npt.NDArray[np.float32]:
         """Probability (0..1) that each candidate, if it is a change, is something new, ``(N,)``."""
         return ensemble(self.heads["kind"], features)
+
+
+def read_scorer_weights(path: Path, what: str, missing_hint: str = "") -> dict[str, npt.NDArray[Any]]:
+    """The arrays of a scorer's ``.npz``, checked to be trained on this version's :data:`FEATURE_NAMES`.
+
+    Args:
+        path: The ``.npz`` file.
+        what: The kind of scorer, for messages (``region scorer``).
+        missing_hint: Added to the message when the file is missing (how to make one).
+
+    Raises:
+        ModelError: The file is missing or unreadable, or its ``names`` are other features.
+    """
+    if not path.is_file():
+        raise ModelError(str(path), f"no such {what}{missing_hint}")
+    try:
+        with np.load(path) as data:
+            weights = {key: np.asarray(data[key]) for key in data.files}
+    except (OSError, ValueError) as error:
+        raise ModelError(str(path), f"not a readable {what} ({error})") from error
+    if tuple(str(n) for n in weights.get("names", ())) != FEATURE_NAMES:
+        raise ModelError(str(path), "trained on other features than this version computes; retrain it")
+    return weights
 
 
 def members(weights: dict[str, npt.NDArray[Any]], head: str) -> list[dict[str, npt.NDArray[Any]]]:
