@@ -32,11 +32,7 @@ class FirstScan:
 @pytest.fixture(scope="session")
 def first_scan(patrol_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> FirstScan:
     """The archive scanned once, start to end, with one worker (SQLite)."""
-    workdir = tmp_path_factory.mktemp("uninterrupted")
-    url = f"sqlite:///{workdir / 'scan.db'}"
-    result = CliRunner().invoke(main.app, scan_args(patrol_archive, url, workdir))
-    assert result.exit_code == 0, result.output
-    return FirstScan(url, workdir, result.output, scan_result(url))
+    return _scan(patrol_archive, tmp_path_factory.mktemp("uninterrupted"))
 
 
 @pytest.fixture(scope="session")
@@ -54,8 +50,12 @@ def apart_archive(patrol_archive: Path, tmp_path_factory: pytest.TempPathFactory
 @pytest.fixture(scope="session")
 def apart_sequential(apart_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> ScanResult:
     """The apart archive scanned one source after the other."""
-    workdir = tmp_path_factory.mktemp("apart-sequential")
+    return _scan(apart_archive, tmp_path_factory.mktemp("apart-sequential")).result
+
+
+def _scan(archive: Path, workdir: Path) -> FirstScan:
+    """Scans ``archive`` into a new SQLite database in ``workdir``; the scan must succeed."""
     url = f"sqlite:///{workdir / 'scan.db'}"
-    result = CliRunner().invoke(main.app, scan_args(apart_archive, url, workdir))
+    result = CliRunner().invoke(main.app, scan_args(archive, url, workdir))
     assert result.exit_code == 0, result.output
-    return scan_result(url)
+    return FirstScan(url, workdir, result.output, scan_result(url))
