@@ -27,6 +27,20 @@ def serve_loopback(handler: Callable[..., http.server.BaseHTTPRequestHandler]) -
         thread.join(timeout=5)
 
 
+@contextmanager
+def serve_mjpeg(handler: Callable[..., http.server.BaseHTTPRequestHandler], stopping: threading.Event) -> Iterator[str]:
+    """Serves an MJPEG ``handler`` like :func:`serve_loopback`; yields the stream's URL (``/stream.mjpg``).
+
+    When the block ends ``stopping`` is set first, so that the handlers still streaming return, then the server
+    shuts down.
+    """
+    with serve_loopback(handler) as base_url:
+        try:
+            yield f"{base_url}/stream.mjpg"
+        finally:
+            stopping.set()
+
+
 def write_mjpeg_part(out: BufferedIOBase, jpeg: bytes) -> None:
     """Writes one JPEG as a part of a ``multipart/x-mixed-replace; boundary=frame`` answer."""
     head = f"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"

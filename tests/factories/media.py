@@ -17,7 +17,7 @@ import numpy as np
 from av.video.stream import VideoStream
 from PIL import Image
 
-from factories.loopback import serve_loopback, write_mjpeg_part
+from factories.loopback import serve_loopback, serve_mjpeg, write_mjpeg_part
 
 WIDTH, HEIGHT = 64, 48
 CAR_VIDEO = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "videos" / "car-detection.mp4"
@@ -183,12 +183,9 @@ def mjpeg_server(*, cut_first_after: int | None = None, interval: float = 0.01) 
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    with serve_loopback(Handler) as base_url:
-        state.url = f"{base_url}/stream.mjpg"
-        try:
-            yield state
-        finally:
-            state.stopping.set()
+    with serve_mjpeg(Handler, state.stopping) as url:
+        state.url = url
+        yield state
 
 
 def make_hls(folder: Path, *, frames: int = 40, fps: int = 25) -> Path:

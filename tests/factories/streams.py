@@ -15,7 +15,7 @@ from datetime import datetime
 import numpy as np
 from PIL import Image
 
-from factories.loopback import serve_loopback, write_mjpeg_part
+from factories.loopback import serve_mjpeg, write_mjpeg_part
 from service.streams import StreamSpec, StreamStatus
 from vision.frame import Frame
 from vision.sources import StreamHealth
@@ -92,12 +92,9 @@ def frame_server(
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    with serve_loopback(Handler) as base_url:
-        state.url = f"{base_url}/stream.mjpg"
-        try:
-            yield state
-        finally:
-            state.stopping.set()
+    with serve_mjpeg(Handler, state.stopping) as url:
+        state.url = url
+        yield state
 
 
 class RecordingHandler:
