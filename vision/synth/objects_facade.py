@@ -53,10 +53,6 @@ class Building:
     shops: tuple[ShopFront, ...]
 
 
-def _pick(rng: np.random.Generator, items: tuple[Color, ...]) -> Color:
-    return textures.jitter_color(rng, items[int(rng.integers(len(items)))], 8)
-
-
 def _px(value: float, ppm: float) -> int:
     return max(round(value * ppm), 2)
 
@@ -187,7 +183,7 @@ def building(
     floors = int(rng.choice([1, 1, 1, 2, 2, 3, 4, 5, 6, 8]))
     height = ground_h + floors * floor_h
     depth = float(rng.uniform(8, 16))
-    color = _pick(rng, WALL_COLORS)
+    color = textures.pick_color(rng, WALL_COLORS, 8)
     shops = _shop_fronts(rng, width, ground_h)
     mid = u0 + width / 2
     upper_h = height - ground_h
@@ -352,7 +348,7 @@ def rooftop_addition(rng: np.random.Generator, side: Pose, info: Building) -> Sc
     v = -float(rng.uniform(0.1, min(2.0, max(info.depth - depth - 0.2, 0.3)))) - depth / 2
     z = info.height + height / 2
     steel = rng.random() < 0.7
-    color = _pick(rng, STEEL_COLORS) if steel else textures.jitter_color(rng, (70, 90, 150), 15)
+    color = textures.pick_color(rng, STEEL_COLORS, 8) if steel else textures.jitter_color(rng, (70, 90, 150), 15)
     w_px, h_px = _px(width, 40), _px(height, 40)
     windows = int(rng.integers(0, 3))
 
@@ -372,7 +368,7 @@ def rooftop_addition(rng: np.random.Generator, side: Pose, info: Building) -> Sc
         else front
     )
     parts = box(side, (u, v, z), (width, depth, height), color, front=front, sides=side_tex)
-    roof_color = _pick(rng, STEEL_COLORS)
+    roof_color = textures.pick_color(rng, STEEL_COLORS, 8)
     rw, rd = _px(width, 30), _px(depth, 30)
     roof_tex = textures.lazy(rng, rw, rd, lambda r, w, h: textures.corrugated(r, w, h, roof_color, 6 * w / rw))
     parts += gable_roof(side, (u, v, info.height + height), (width + 0.3, depth + 0.3), float(rng.uniform(0.2, 1.0)),

@@ -20,10 +20,6 @@ SKIN: tuple[Color, ...] = ((150, 180, 220), (120, 160, 205), (100, 140, 190))
 CAR: tuple[Color, ...] = ((235, 235, 235), (30, 30, 30), (170, 170, 165), (40, 40, 160), (140, 90, 40), (90, 90, 90))
 
 
-def _c(rng: np.random.Generator, palette: tuple[Color, ...], amount: float = 12) -> Color:
-    return textures.jitter_color(rng, palette[int(rng.integers(len(palette)))], amount)
-
-
 def _trapezoid(p: Painter, top: tuple[float, float, float], bottom: tuple[float, float, float], color: Color) -> None:
     """Fill a quad from a top edge ``(centre x, y, half width)`` to a bottom edge."""
     (tx, ty, th), (bx, by, bh) = top, bottom
@@ -77,13 +73,13 @@ def person(rng: np.random.Generator, base: np.ndarray) -> SceneObject:
     side_view = bool(rng.random() < 0.5)
     figure = _Figure(
         height=float(rng.uniform(1.5, 1.85)),
-        shirt=_c(rng, CLOTHES, 25),
-        pants=_c(rng, CLOTHES, 20),
-        skin=_c(rng, SKIN, 8),
+        shirt=textures.pick_color(rng, CLOTHES, 25),
+        pants=textures.pick_color(rng, CLOTHES, 20),
+        skin=textures.pick_color(rng, SKIN, 8),
         hair=textures.jitter_color(rng, (25, 25, 30), 8),
         side_view=side_view,
         stride=float(rng.uniform(0.0, 0.35)) if side_view else float(rng.uniform(0.0, 0.1)),
-        bag=_c(rng, CLOTHES) if rng.random() < 0.3 else None,
+        bag=textures.pick_color(rng, CLOTHES) if rng.random() < 0.3 else None,
         long_coat=bool(rng.random() < 0.25),
     )
     base = np.asarray(base, np.float64)
@@ -134,7 +130,7 @@ def two_wheeler(rng: np.random.Generator, base: np.ndarray, motor: bool, rider: 
         squash=float(rng.uniform(0.35, 1.0)),
         wheel=0.24 if motor else 0.33,
         length=1.25 if motor else 1.05,
-        body=_c(rng, CAR + CLOTHES, 25),
+        body=textures.pick_color(rng, CAR + CLOTHES, 25),
         direction=1 if rng.random() < 0.5 else -1,
         motor=motor,
     )
@@ -153,7 +149,7 @@ def car(rng: np.random.Generator, pose: Pose) -> SceneObject:
     """A car (or van): body, glasshouse and wheels; its local ``a`` axis is its length."""
     van = rng.random() < 0.2
     length, width = float(rng.uniform(4.0, 4.9)), float(rng.uniform(1.7, 1.9))
-    color = _c(rng, CAR, 10)
+    color = textures.pick_color(rng, CAR, 10)
     glass = (70, 60, 50)
     parts: list[Primitive] = box(pose, (0, 0, 0.65), (length, width, 0.7), color)
     if van:

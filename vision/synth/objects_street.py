@@ -26,10 +26,6 @@ FRUIT: tuple[Color, ...] = ((20, 130, 240), (30, 40, 200), (40, 170, 90), (40, 2
 TARP: tuple[Color, ...] = ((180, 110, 30), (50, 130, 40), (40, 40, 170), (200, 200, 200))
 
 
-def _c(rng: np.random.Generator, palette: tuple[Color, ...], amount: float = 12) -> Color:
-    return textures.jitter_color(rng, palette[int(rng.integers(len(palette)))], amount)
-
-
 def _print(
     rng: np.random.Generator, make: Callable[[np.random.Generator, int, int], Image], w_m: float, h_m: float, ppm: int
 ) -> textures.Lazy:
@@ -48,10 +44,10 @@ def goods_heap(
     parts: list[Primitive] = []
     if rng.random() < 0.55:
         r = float(rng.uniform(0.05, 0.09))
-        color = _c(rng, FRUIT)
+        color = textures.pick_color(rng, FRUIT)
         for a in np.arange(a0 + r, a1 - r + 1e-6, 2.2 * r):
             if rng.random() < 0.15:
-                color = _c(rng, FRUIT)
+                color = textures.pick_color(rng, FRUIT)
             for b in np.arange(b0 + r, b1 - r + 1e-6, 2.2 * r):
                 parts.append(ball(pose, (float(a), float(b), z + r), r, textures.jitter_color(rng, color, 15)))
     else:
@@ -60,7 +56,10 @@ def goods_heap(
             w = float(min(rng.uniform(0.12, 0.4), a1 - a))
             h = float(rng.uniform(0.08, 0.35))
             parts += box(
-                pose, (a + w / 2, (b0 + b1) / 2, z + h / 2), (w * 0.95, (b1 - b0) * 0.9, h), _c(rng, GOODS, 30)
+                pose,
+                (a + w / 2, (b0 + b1) / 2, z + h / 2),
+                (w * 0.95, (b1 - b0) * 0.9, h),
+                textures.pick_color(rng, GOODS, 30),
             )
             a += w
     return parts
@@ -69,8 +68,8 @@ def goods_heap(
 def umbrella(rng: np.random.Generator, pose: Pose, a: float, b: float, height: float) -> list[Primitive]:
     """A market umbrella: pole and a striped canopy."""
     radius = float(rng.uniform(0.9, 1.5))
-    first = _c(rng, UMBRELLA)
-    colors = [first, _c(rng, UMBRELLA)] if rng.random() < 0.5 else [first]
+    first = textures.pick_color(rng, UMBRELLA)
+    colors = [first, textures.pick_color(rng, UMBRELLA)] if rng.random() < 0.5 else [first]
     parts: list[Primitive] = [rod(pose, (a, b, 0), (a, b, height + 0.4), 0.02, (150, 150, 150))]
     parts += cone(pose, (a, b, height), radius, float(rng.uniform(0.35, 0.6)), colors, 8)
     return parts
@@ -79,14 +78,14 @@ def umbrella(rng: np.random.Generator, pose: Pose, a: float, b: float, height: f
 def umbrella_stall(rng: np.random.Generator, pose: Pose) -> tuple[SceneObject, tuple[float, float]]:
     """A table (or two) of goods under a market umbrella."""
     width, depth, height = float(rng.uniform(1.0, 2.0)), float(rng.uniform(0.6, 1.0)), float(rng.uniform(0.7, 0.9))
-    cloth = _c(rng, TARP + UMBRELLA, 20)
+    cloth = textures.pick_color(rng, TARP + UMBRELLA, 20)
     parts: list[Primitive] = box(pose, (0, 0, height / 2), (width, depth, height), cloth)
     parts += goods_heap(rng, pose, -width / 2, width / 2, -depth / 2, depth / 2, height)
     if rng.random() < 0.6:
         parts += umbrella(rng, pose, float(rng.uniform(-0.3, 0.3)), -depth / 2 - 0.1, float(rng.uniform(1.9, 2.4)))
     for k in range(int(rng.integers(0, 3))):  # crates beside the table
         side = width / 2 + 0.3 + 0.45 * k
-        parts += box(pose, (side, 0.1, 0.15), (0.4, 0.3, 0.3), _c(rng, GOODS))
+        parts += box(pose, (side, 0.1, 0.15), (0.4, 0.3, 0.3), textures.pick_color(rng, GOODS))
         parts += goods_heap(rng, pose, side - 0.18, side + 0.18, -0.03, 0.23, 0.3)
     return _obj("umbrella_stall", VENDOR_STALL, pose, parts, height), (width + 1.0, depth + 1.0)
 
@@ -95,7 +94,7 @@ def cart(rng: np.random.Generator, pose: Pose) -> tuple[SceneObject, tuple[float
     """A food cart on wheels with a glass case and a roof."""
     width, depth = float(rng.uniform(1.2, 1.9)), float(rng.uniform(0.7, 1.0))
     lift, body = float(rng.uniform(0.25, 0.45)), float(rng.uniform(0.5, 0.8))
-    color = _c(rng, GOODS + UMBRELLA, 20)
+    color = textures.pick_color(rng, GOODS + UMBRELLA, 20)
     front = _print(rng, prints.signboard, width, body, 60) if rng.random() < 0.6 else None
     parts: list[Primitive] = box(pose, (0, 0, lift + body / 2), (width, depth, body), color, front=front)
     for a in (-width / 2 + 0.25, width / 2 - 0.25):
@@ -109,7 +108,7 @@ def cart(rng: np.random.Generator, pose: Pose) -> tuple[SceneObject, tuple[float
         roof_z = top + float(rng.uniform(0.9, 1.3))
         for a in (-width / 2 + 0.05, width / 2 - 0.05):
             parts.append(rod(pose, (a, -depth / 2 + 0.05, top), (a, -depth / 2 + 0.05, roof_z), 0.02, (180, 180, 180)))
-        parts += box(pose, (0, 0, roof_z), (width + 0.3, depth + 0.4, 0.06), _c(rng, UMBRELLA))
+        parts += box(pose, (0, 0, roof_z), (width + 0.3, depth + 0.4, 0.06), textures.pick_color(rng, UMBRELLA))
     return _obj("cart", VENDOR_STALL, pose, parts, top), (width + 0.4, depth + 0.5)
 
 
@@ -117,7 +116,7 @@ def tricycle(rng: np.random.Generator, pose: Pose) -> tuple[SceneObject, tuple[f
     """A cargo tricycle loaded with goods (the classic mobile vendor)."""
     width, depth, wall = float(rng.uniform(1.0, 1.4)), float(rng.uniform(0.8, 1.0)), float(rng.uniform(0.3, 0.5))
     floor = 0.55
-    color = _c(rng, ((170, 90, 30), (40, 40, 180), (60, 130, 40), (200, 200, 200)), 15)
+    color = textures.pick_color(rng, ((170, 90, 30), (40, 40, 180), (60, 130, 40), (200, 200, 200)), 15)
     parts: list[Primitive] = box(pose, (0, 0, floor + wall / 2), (width, depth, wall), color)
     parts += goods_heap(
         rng, pose, -width / 2 + 0.05, width / 2 - 0.05, -depth / 2 + 0.05, depth / 2 - 0.05, floor + wall
@@ -140,17 +139,17 @@ def ground_spread(rng: np.random.Generator, pose: Pose) -> tuple[SceneObject, tu
     """Goods laid out on a tarp on the ground, sometimes with a low crate-table."""
     width, depth = float(rng.uniform(1.2, 2.5)), float(rng.uniform(0.8, 1.6))
     parts: list[Primitive] = [rect(pose.point(0, 0, 0.02), np.array([0.0, 0, 1]), pose.vector(0, -1, 0), width, depth,
-                                    _c(rng, TARP, 20))]  # fmt: skip
+                                    textures.pick_color(rng, TARP, 20))]  # fmt: skip
     parts += goods_heap(rng, pose, -width / 2 + 0.1, width / 2 - 0.1, -depth / 2 + 0.1, depth / 2 - 0.1, 0.02)
     if rng.random() < 0.5:
-        parts += box(pose, (-width / 2 + 0.3, -depth / 2 - 0.25, 0.2), (0.5, 0.4, 0.4), _c(rng, GOODS))
+        parts += box(pose, (-width / 2 + 0.3, -depth / 2 - 0.25, 0.2), (0.5, 0.4, 0.4), textures.pick_color(rng, GOODS))
     return _obj("ground_spread", VENDOR_STALL, pose, parts, 0.3), (width + 0.3, depth + 0.6)
 
 
 def canopy_tent(rng: np.random.Generator, pose: Pose) -> tuple[SceneObject, tuple[float, float]]:
     """A folding gazebo tent over a stall table."""
     size, height = float(rng.uniform(2.0, 3.0)), float(rng.uniform(1.9, 2.3))
-    color = _c(rng, UMBRELLA)
+    color = textures.pick_color(rng, UMBRELLA)
     parts: list[Primitive] = []
     h = size / 2 - 0.05
     for a, b in ((-h, -h), (-h, h), (h, -h), (h, h)):
@@ -159,7 +158,7 @@ def canopy_tent(rng: np.random.Generator, pose: Pose) -> tuple[SceneObject, tupl
     valance = _print(rng, prints.banner, size, 0.25, 50) if rng.random() < 0.5 else None
     parts.append(panel(pose, 0, size / 2, height - 0.12, size, 0.25, color, valance))
     table_w = size * 0.8
-    parts += box(pose, (0, size / 2 - 0.5, 0.4), (table_w, 0.7, 0.8), _c(rng, TARP + GOODS, 20))
+    parts += box(pose, (0, size / 2 - 0.5, 0.4), (table_w, 0.7, 0.8), textures.pick_color(rng, TARP + GOODS, 20))
     parts += goods_heap(rng, pose, -table_w / 2, table_w / 2, size / 2 - 0.85, size / 2 - 0.15, 0.8)
     return _obj("canopy_tent", VENDOR_STALL, pose, parts, height), (size + 0.2, size + 0.2)
 
@@ -200,7 +199,9 @@ def _stacked_boxes(rng: np.random.Generator, pose: Pose, a: float, w: float) -> 
     z = 0.0
     for _ in range(int(rng.integers(1, 5))):
         h = float(rng.uniform(0.25, 0.45))
-        color = textures.jitter_color(rng, (70, 120, 170) if rng.random() < 0.6 else _c(rng, GOODS), 15)
+        color = textures.jitter_color(
+            rng, (70, 120, 170) if rng.random() < 0.6 else textures.pick_color(rng, GOODS), 15
+        )
         parts += box(pose, (a + float(rng.normal(0, 0.03)), 0, z + h / 2), (w * 0.9, 0.5, h), color)
         z += h
     return parts
@@ -211,10 +212,10 @@ def _buckets(rng: np.random.Generator, pose: Pose, a: float, w: float) -> list[P
     parts: list[Primitive] = []
     for k in range(max(int(w / 0.35), 1)):
         ca = a - w / 2 + 0.17 + k * 0.35
-        parts += box(pose, (ca, 0, 0.2), (0.3, 0.3, 0.4), _c(rng, GOODS))
+        parts += box(pose, (ca, 0, 0.2), (0.3, 0.3, 0.4), textures.pick_color(rng, GOODS))
         for _ in range(4):
             da, db = (float(v) for v in rng.normal(0, 0.06, 2))
-            parts.append(ball(pose, (ca + da, db, 0.45), 0.09, _c(rng, FRUIT)))
+            parts.append(ball(pose, (ca + da, db, 0.45), 0.09, textures.pick_color(rng, FRUIT)))
     return parts
 
 
@@ -225,7 +226,7 @@ def _clothes_rail(rng: np.random.Generator, pose: Pose, a: float, w: float) -> l
     for da in (-w / 2, w / 2):
         parts.append(rod(pose, (a + da, 0, 0), (a + da, 0, 1.5), 0.015, gray))
     for ca in np.arange(a - w / 2 + 0.1, a + w / 2 - 0.05, 0.12):
-        length, color = float(rng.uniform(0.6, 1.1)), _c(rng, GOODS, 40)
+        length, color = float(rng.uniform(0.6, 1.1)), textures.pick_color(rng, GOODS, 40)
         z = 1.48 - length / 2
         parts.append(panel(pose, float(ca), float(rng.normal(0, 0.02)), z, 0.1, length, color, facing=(1, 0, 0)))
         parts.append(panel(pose, float(ca), 0.0, z, 0.4, length, color))
@@ -234,7 +235,7 @@ def _clothes_rail(rng: np.random.Generator, pose: Pose, a: float, w: float) -> l
 
 def _produce_stand(rng: np.random.Generator, pose: Pose, a: float, w: float) -> list[Primitive]:
     """Fruit crates on a low stand."""
-    parts = box(pose, (a, 0, 0.25), (w, 0.6, 0.5), _c(rng, GOODS))
+    parts = box(pose, (a, 0, 0.25), (w, 0.6, 0.5), textures.pick_color(rng, GOODS))
     return parts + goods_heap(rng, pose, a - w / 2, a + w / 2, -0.3, 0.3, 0.5)
 
 
@@ -285,7 +286,7 @@ def _bags(rng: np.random.Generator, pose: Pose) -> tuple[list[Primitive], tuple[
 
 def _long_stock(rng: np.random.Generator, pose: Pose) -> tuple[list[Primitive], tuple[float, float]]:
     """Pipes, rebar or planks lying in a bundle."""
-    color = _c(rng, ((60, 80, 120), (220, 220, 220), (70, 130, 170), (150, 150, 150)), 10)
+    color = textures.pick_color(rng, ((60, 80, 120), (220, 220, 220), (70, 130, 170), (150, 150, 150)), 10)
     length = float(rng.uniform(2.0, 4.0))
     parts: list[Primitive] = []
     for k in range(int(rng.integers(6, 20))):
@@ -301,7 +302,9 @@ def _junk(rng: np.random.Generator, pose: Pose) -> tuple[list[Primitive], tuple[
     for _ in range(int(rng.integers(4, 10))):
         w, h = float(rng.uniform(0.3, 0.9)), float(rng.uniform(0.2, 0.7))
         center = (float(rng.uniform(-0.8, 0.8)), float(rng.uniform(-0.4, 0.4)), h / 2)
-        parts += box(pose, center, (w, w * 0.8, h), _c(rng, (*GOODS, (70, 120, 170), (90, 110, 120)), 30))
+        parts += box(
+            pose, center, (w, w * 0.8, h), textures.pick_color(rng, (*GOODS, (70, 120, 170), (90, 110, 120)), 30)
+        )
     return parts, (2.2, 1.4)
 
 
@@ -317,7 +320,7 @@ def material_pile(rng: np.random.Generator, pose: Pose) -> tuple[SceneObject, tu
 def ad_board(rng: np.random.Generator, pose: Pose) -> tuple[SceneObject, tuple[float, float]]:
     """A free-standing ad on the sidewalk: A-frame, board on legs, roll-up stand, or light box."""
     kind = int(rng.integers(4))
-    frame = _c(rng, ((40, 40, 40), (200, 200, 200), (30, 30, 150), (150, 90, 30)))
+    frame = textures.pick_color(rng, ((40, 40, 40), (200, 200, 200), (30, 30, 150), (150, 90, 30)))
     parts: list[Primitive] = []
     if kind == 0:  # A-frame
         w, h = float(rng.uniform(0.5, 0.8)), float(rng.uniform(0.9, 1.3))

@@ -33,10 +33,6 @@ def wood_tone(rng: np.random.Generator) -> Color:
     return (blue, green, red)
 
 
-def _pick(rng: np.random.Generator, palette: tuple[Color, ...], amount: float = 10) -> Color:
-    return textures.jitter_color(rng, palette[int(rng.integers(len(palette)))], amount)
-
-
 def _boards(rng: np.random.Generator, length_m: float, across_m: float, tone: Color) -> textures.Lazy:
     """A lazy plank texture: board length along its columns (``length_m``), boards stacked down its rows."""
     board_m = float(rng.uniform(0.08, 0.16))
@@ -83,8 +79,8 @@ def _round_top(center: np.ndarray, radius: float, color: Color, segments: int = 
 
 def bistro_table(rng: np.random.Generator, pose: Pose) -> SceneObject:
     """A slim metal café table (round top on one post and a cross foot, or four legs), maybe with chairs."""
-    metal = _pick(rng, METALS)
-    top = _pick(rng, TABLE_TOPS)
+    metal = textures.pick_color(rng, METALS, 10)
+    top = textures.pick_color(rng, TABLE_TOPS, 10)
     tall = rng.random() < 0.4  # a standing bar table like in a coffee shop
     height = float(rng.uniform(1.0, 1.15)) if tall else float(rng.uniform(0.72, 0.78))
     radius = float(rng.uniform(0.28, 0.4))
@@ -110,7 +106,7 @@ def bistro_table(rng: np.random.Generator, pose: Pose) -> SceneObject:
 def _chair(rng: np.random.Generator, pose: Pose, distance: float, metal: Color) -> list[Primitive]:
     """A thin metal chair facing the table (its seat ``distance`` from the table's centre)."""
     seat, half = 0.45, 0.2
-    seat_color = _pick(rng, TABLE_TOPS) if rng.random() < 0.5 else wood_tone(rng)
+    seat_color = textures.pick_color(rng, TABLE_TOPS, 10) if rng.random() < 0.5 else wood_tone(rng)
     center = pose.point(0, -distance, seat)
     parts: list[Primitive] = [rect(center, UP, pose.vector(0, 1, 0), 2 * half, 2 * half, seat_color)]
     for a, b in ((-half, -half), (half, -half), (half, half), (-half, half)):

@@ -125,6 +125,11 @@ def jitter_color(rng: np.random.Generator, color: Color, amount: float = 18.0) -
     )
 
 
+def pick_color(rng: np.random.Generator, palette: tuple[Color, ...], amount: float = 12.0) -> Color:
+    """One of ``palette``, chosen at random and moved a little (``jitter_color``) in each channel."""
+    return jitter_color(rng, palette[int(rng.integers(len(palette)))], amount)
+
+
 def plaster(rng: np.random.Generator, width: int, height: int, color: Color, stains: bool = True) -> Image:
     """Painted render / concrete with blotches and rain streaks."""
     img = tinted(color, noise(rng, height, width, 6, 4), 0.25)
