@@ -76,8 +76,9 @@ class ImageComparer:
 
     With a region scorer (``settings.scorer``, the shipped ``models/xiuhua-compare`` by default), the
     change map is cut at several thresholds and a small learned model keeps the candidates that fit a
-    changed object and says whether each is new or gone; without one (``scorer=None``), regions are the
-    map's components at one threshold and their kind comes from :func:`decide_kind`.
+    changed object and says whether each is new or gone (where it is unsure, ``settings.kind_margin``,
+    :func:`decide_kind` says); without one (``scorer=None``), regions are the map's components at one
+    threshold and their kind comes from :func:`decide_kind`.
 
     Example:
         >>> comparer = ImageComparer(CompareSettings())
@@ -291,9 +292,9 @@ class ImageComparer:
 
     def _scored_components(
         self, prepared: PreparedPair, maps: ChangeMaps, keep: BoolImage, transient: BoolImage
-    ) -> list[tuple[Component, ChangeKind]]:
+    ) -> list[tuple[Component, ChangeKind | None]]:
         """Regions as the candidates the region scorer rates best, overlapping ones suppressed; their kind
-        as the scorer's kind head says."""
+        as the scorer's kind head says, or ``None`` (the images' cues decide) where it is unsure."""
         assert self._scorer is not None
         proposals, features = self.candidates(prepared, maps, keep, transient)
         scores = self._scorer.score(features)
@@ -313,8 +314,9 @@ class ImageComparer:
             transient=transient,
             transient_cover=self.settings.transient_cover,
         )
+        margin = self.settings.kind_margin
         return [
-            (Component(proposal.box, fill_holes(proposal.mask), score), "new" if kinds[id(proposal)] >= 0.5 else "gone")
+            (Component(proposal.box, fill_holes(proposal.mask), score), _learnt_kind(kinds[id(proposal)], margin))
             for proposal, score in chosen
         ]
 
@@ -351,7 +353,7 @@ class ImageComparer:
 
 class _KindJudge:
     """:func:`decide_kind` for regions without a learnt kind; its image cues are computed on first use
-    (the region scorer's kind head makes them unnecessary)."""
+    (only where there is no region scorer or its kind head is unsure)."""
 
     def __init__(self, prepared: PreparedPair, usable: BoolImage, components: list[Component]) -> None:
         self.prepared, self.usable, self.components = prepared, usable, components
@@ -366,6 +368,13 @@ class _KindJudge:
             self._cues = (*cues, self.usable & ~changed)
         reference_cues, current_cues, background = self._cues
         return decide_kind(component, reference_cues, current_cues, background)
+
+
+def _learnt_kind(new_probability: float, margin: float) -> ChangeKind | None:
+    """The kind head's word, or ``None`` where its probability of new is within ``margin`` of 0.5."""
+    if abs(new_probability - 0.5) < margin:
+        return None
+    return "new" if new_probability >= 0.5 else "gone"
 
 
 def _to_current(component: Component, prepared: PreparedPair) -> tuple[tuple[int, int, int, int], BoolImage]:

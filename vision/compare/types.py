@@ -83,6 +83,9 @@ class CompareSettings:
         scorer_threshold: Smallest expected fit (0..1) of a candidate the scorer keeps.
         scorer_overlap: A candidate is dropped when a better kept one covers this share of the smaller
             of the two.
+        kind_margin: How far from 0.5 the scorer's probability of ``new`` must be for its kind to stand;
+            nearer, the images' cues decide (:func:`vision.compare.regions.decide_kind`). On the dev pairs
+            (seeds 101, 102) the unsure head was wrong more often than the cues; 0 always takes the head's word.
         patch_scorer: Patch scorer (:mod:`vision.compare.patch_scorer`, an ``.npz``) that rescores, from
             image patches, the candidates the region scorer gives at least ``patch_prefilter``; ``None``
             (the default: none trained so far beats the region scorer alone, see
@@ -123,6 +126,7 @@ class CompareSettings:
     scorer: str | None = DEFAULT_SCORER
     scorer_threshold: float = 0.35
     scorer_overlap: float = 0.5
+    kind_margin: float = 0.3
     patch_scorer: str | None = None
     patch_prefilter: float = 0.02
     patch_threshold: float = 0.35
@@ -137,6 +141,8 @@ class CompareSettings:
             )
         if self.shadow_kernel > 1 and self.shadow_kernel % 2 == 0:
             raise ValueError(f"CompareSettings.shadow_kernel must be odd, got {self.shadow_kernel}")
+        if not 0.0 <= self.kind_margin <= 0.5:
+            raise ValueError(f"CompareSettings.kind_margin must be within 0..0.5, got {self.kind_margin}")
         if self.max_scale_change < 1.0:
             raise ValueError(f"CompareSettings.max_scale_change must be >= 1, got {self.max_scale_change}")
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
 from factories.change_pairs import Light, View, make_pair
 
 from vision.compare import ChangeRegion, CompareSettings, ImageComparer, PairMismatchError
+from vision.compare.scorer import FEATURE_NAMES
+from vision.compare.scorer_train import save_scorer
 from vision.detections import Detections, box_iou
 
 NAMES = ("person", "car", "shed", "banner")
@@ -202,6 +206,7 @@ def test_following_parallax_adds_nothing_to_a_moved_camera() -> None:
         ({"threshold": 0.7, "seed_threshold": 0.6}, "threshold"),
         ({"shadow_kernel": 4}, "shadow_kernel"),
         ({"max_scale_change": 0.9}, "max_scale_change"),
+        ({"kind_margin": 0.6}, "kind_margin"),
     ],
 )
 def test_bad_settings_are_refused(changes: dict[str, float], words: str) -> None:
@@ -218,3 +223,38 @@ def test_red_rectangle_on_plain_ground_is_new_even_as_the_light_dims() -> None:
     result = ImageComparer().compare(reference, current)
     assert [region.kind for region in result.regions] == ["new"]
     assert iou(result.regions[0].box, (200, 150, 321, 261)) > 0.7
+
+
+def constant_scorer(path: Path, *, fit: float, new: float) -> str:
+    """A region scorer file whose heads say the same for every candidate: ``fit`` and probability ``new``."""
+    features, hidden = len(FEATURE_NAMES), 4
+    weights: dict[str, np.ndarray] = {}
+    for head, value in (("fit", fit), ("kind", new)):
+        weights |= {
+            f"{head}.0.mean": np.zeros(features, np.float32),
+            f"{head}.0.scale": np.ones(features, np.float32),
+            f"{head}.0.w1": np.zeros((features, hidden), np.float32),
+            f"{head}.0.b1": np.zeros(hidden, np.float32),
+            f"{head}.0.w2": np.zeros((hidden, hidden), np.float32),
+            f"{head}.0.b2": np.zeros(hidden, np.float32),
+            f"{head}.0.w3": np.zeros((hidden, 1), np.float32),
+            f"{head}.0.b3": np.full(1, np.log(value / (1 - value)), np.float32),
+        }
+    save_scorer(weights, path)
+    return str(path)
+
+
+@pytest.mark.parametrize(("new_probability", "kind"), [(0.4, "new"), (0.6, "new"), (0.1, "gone"), (0.9, "new")])
+def test_the_images_decide_the_kind_where_the_scorer_is_unsure(
+    tmp_path: Path, new_probability: float, kind: str
+) -> None:
+    rng = np.random.default_rng(0)
+    ground = cv2.resize(cv2.GaussianBlur(rng.normal(0, 1, (270, 480)).astype(np.float32), (0, 0), 6), (640, 360))
+    reference = cv2.cvtColor(np.clip(128 + ground / ground.std() * 30, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+    current = reference.copy()
+    cv2.rectangle(current, (200, 150), (320, 260), (40, 90, 200), cv2.FILLED)  # a new banner
+    scorer = constant_scorer(tmp_path / "scorer.npz", fit=0.9, new=new_probability)
+    result = ImageComparer(CompareSettings(scorer=scorer, kind_margin=0.3)).compare(reference, current)
+    assert result.regions and all(iou(region.box, (200, 150, 321, 261)) > 0.5 for region in result.regions)
+    # An unsure head (0.4 or 0.6) leaves the kind to the images, which show a new banner; a sure one is obeyed.
+    assert {region.kind for region in result.regions} == {kind}
