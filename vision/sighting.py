@@ -67,6 +67,9 @@ class Sighting:
             did not come from a `SightingBuilder`.
         path: An even sample of the track's boxes with their source times (where a moving camera saw it from
             where); ``None`` when the sighting did not come from a `SightingBuilder`.
+        frame_span: Where its first and last frame stand among the frames its source's tracking was handed
+            (0-based, both included): with ``frames_seen``, how steadily it was detected while in view (`coverage`).
+            ``None`` when the sighting did not come from a `SightingBuilder`.
     """
 
     source_id: str
@@ -84,6 +87,7 @@ class Sighting:
     top_confidences: tuple[float, ...] = ()
     typical_box: npt.NDArray[np.float32] | None = None
     path: BoxPath | None = None
+    frame_span: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         if self.last_time < self.first_time:
@@ -95,6 +99,11 @@ class Sighting:
         if self.typical_box is not None:
             object.__setattr__(self, "typical_box", np.asarray(self.typical_box, dtype=np.float32).reshape(4))
         object.__setattr__(self, "top_confidences", tuple(float(c) for c in self.top_confidences))
+        if self.frame_span is not None:
+            first, last = (int(v) for v in self.frame_span)
+            if not 0 <= first <= last:
+                raise ValueError(f"sighting {self.track_id} of {self.source_id}: bad frame_span {self.frame_span}")
+            object.__setattr__(self, "frame_span", (first, last))
 
     @property
     def place_boxes(self) -> npt.NDArray[np.float32]:
@@ -108,6 +117,22 @@ class Sighting:
     def dwell_seconds(self) -> float:
         """How long it stayed in view: last minus first sighting time."""
         return self.last_time - self.first_time
+
+    @property
+    def frames_tracked(self) -> int | None:
+        """How many frames its source's tracking was handed from its first frame to its last (the frames it could
+        have been detected in; fewer than the video's when sampling or a motion gate skipped some); ``None`` when
+        not known."""
+        if self.frame_span is None:
+            return None
+        return self.frame_span[1] - self.frame_span[0] + 1
+
+    @property
+    def coverage(self) -> float | None:
+        """The share of `frames_tracked` it was detected in, at most 1: a stall that stands there is detected in
+        most frames, a flicker of the detector on a wall in a few; ``None`` when not known."""
+        tracked = self.frames_tracked
+        return None if tracked is None else min(1.0, self.frames_seen / tracked)
 
     def wall_time(self, source_time: float) -> datetime | None:
         """The absolute time of ``source_time`` (seconds into the source), when the best frame knows its wall time."""

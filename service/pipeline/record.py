@@ -117,6 +117,7 @@ class SightingRecorder:
             camera_key=context.camera_key,
             camera_kind=context.camera_kind,
             box=(box[0], box[1], box[2], box[3]),
+            frames_tracked=sighting.frames_tracked,
         )
         verdict = self.rules.judge(observation)
         not_new = self.baseline.explains(sighting) if self.baseline is not None and verdict.accepted else None

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from service.db import session_factory
 from service.evidence import EvidenceStore
-from service.pipeline.baseline import Baseline
+from service.pipeline.baseline import REFERENCE_LOOKALIKES, Baseline
 from service.pipeline.locate import Locator, PatrolTrackLocator
 from service.pipeline.record import RecordCounts, SightingRecorder, SourceContext
 from service.pipeline.source import (
@@ -134,7 +134,7 @@ def reference_baseline(detector: FrameDetector, reference: Frame, class_names: S
     taken_at = reference.wall_time
     if taken_at is None:
         raise ValueError(f"{reference.source_id}: a reference frame needs its wall time (when it was taken)")
-    return Baseline(detector.detect_frames([reference])[0], names, taken_at)
+    return Baseline(detector.detect_frames([reference])[0], names, taken_at, lookalikes=REFERENCE_LOOKALIKES)
 
 
 def run_source(

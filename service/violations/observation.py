@@ -26,6 +26,8 @@ class Observation:
         camera_key: The department's camera name, when known.
         camera_kind: ``fixed``, ``ptz`` or ``patrol``; ``None`` for external detections of unknown origin.
         box: The box in the best frame, ``x1, y1, x2, y2`` pixels, when there is one.
+        frames_tracked: How many frames of its source were tracked from its first to its last (the frames it could
+            have been detected in, `vision.sighting.Sighting.frames_tracked`); ``None`` when not known.
     """
 
     source: str
@@ -39,6 +41,7 @@ class Observation:
     camera_key: str | None = None
     camera_kind: str | None = None
     box: tuple[float, float, float, float] | None = None
+    frames_tracked: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("first_seen", "last_seen"):

@@ -18,6 +18,7 @@ from vision.track.tracker import FirstDetections
 
 # Timestamps come from rational time bases and sums of gaps; a track must not end by a rounding error.
 _EPSILON = 1e-6
+_ORDINAL_MEMORY = 256  # frames whose place is remembered for first detections (the tracker confirms within a few)
 # The typical box is the median of at most this many of a track's boxes, spread evenly over the track (also the
 # sighting's path).
 BOX_SAMPLE = 64
@@ -91,6 +92,8 @@ class _Track:
     last_time: float
     last_index: int
     frames_seen: int
+    first_ordinal: int  # the builder's count of frames before its first frame
+    last_ordinal: int
     best_quality: float
     best_frame: Frame
     best_box: FloatArray
@@ -148,6 +151,8 @@ class SightingBuilder:
         self._ended: dict[int, float] = {}  # ended track id -> its last time, in the order they ended
         self._source_id: str | None = None
         self._last_time: float | None = None
+        self._frames = 0  # frames handed to update() for this source
+        self._ordinals: dict[int, int] = {}  # recent frames' index -> their place among those frames
 
     @property
     def open_tracks(self) -> int:
@@ -197,6 +202,8 @@ class SightingBuilder:
         self._ended.clear()
         self._source_id = None
         self._last_time = None
+        self._frames = 0
+        self._ordinals.clear()
         return sightings
 
     def open_sightings(self) -> list[Sighting]:
@@ -220,6 +227,10 @@ class SightingBuilder:
                 f"({self._last_time:.3f} s); sightings need frames in time order"
             )
         self._last_time = frame.timestamp
+        self._ordinals[frame.index] = self._frames
+        self._frames += 1
+        if len(self._ordinals) > _ORDINAL_MEMORY:
+            del self._ordinals[next(iter(self._ordinals))]
 
     def _end_lost(self, now: float) -> list[Sighting]:
         limit = self.settings.lost_after_s + _EPSILON
@@ -275,14 +286,18 @@ class SightingBuilder:
         box = tracked.xyxy[row]
         confidence = float(tracked.confidence[row])
         quality = view_quality(frame.image, box, confidence, self.settings.view)
+        # A first detection's frame was handed to update() a few frames ago; one beyond memory counts as this one.
+        ordinal = self._ordinals.get(frame.index, self._frames - 1)
         track = self._open.get(track_id)
         if track is None:
-            track = _Track(track_id, frame.timestamp, frame.timestamp, frame.index, 1, quality, frame, box.copy())
+            track = _Track(
+                track_id, frame.timestamp, frame.timestamp, frame.index, 1, ordinal, ordinal, quality, frame, box.copy()
+            )
             self._open[track_id] = track
         else:
             if track.last_index != frame.index:
                 track.frames_seen += 1
-            track.last_time, track.last_index = frame.timestamp, frame.index
+            track.last_time, track.last_index, track.last_ordinal = frame.timestamp, frame.index, ordinal
             if quality > track.best_quality:
                 track.best_quality, track.best_frame, track.best_box = quality, frame, box.copy()
         track.add_box(box, frame.timestamp)
@@ -303,6 +318,7 @@ class SightingBuilder:
             first_time=track.first_time,
             last_time=track.last_time,
             frames_seen=track.frames_seen,
+            frame_span=(track.first_ordinal, track.last_ordinal),
             score=track_score(track.top, track.frames_seen, self.settings.full_score_frames),
             best_frame=track.best_frame,
             best_box=np.array(track.best_box, dtype=np.float32),

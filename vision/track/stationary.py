@@ -145,10 +145,10 @@ class StationaryMerger:
 
         Returns:
             One sighting per object, ordered by first time. A merged one keeps its first piece's track id (its
-            key when recorded), spans first to last seen, sums the frames, scores the pieces' best confidences
-            together (`track_score`), takes the best view among the best frames of the pieces whose best box lies
-            where the object usually stands (the longest piece's typical box, which it also keeps), and is
-            ``ended`` only when every piece is.
+            key when recorded), spans first to last seen (times and `frame_span`), sums the frames, scores the
+            pieces' best confidences together (`track_score`), takes the best view among the best frames of the
+            pieces whose best box lies where the object usually stands (the longest piece's typical box, which it
+            also keeps), and is ``ended`` only when every piece is.
         """
         merged = [self._combine(pieces) for pieces in group_stationary(sightings, self.settings)]
         return sorted(merged, key=lambda s: (s.first_time, s.track_id))
@@ -188,11 +188,19 @@ class StationaryMerger:
             ended=all(piece.ended for piece in pieces),
             top_confidences=tuple(top),
             typical_box=None if longest.typical_box is None else longest.typical_box.copy(),
+            frame_span=_frame_span(own),
         )
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(box_iou(a[None, :], b[None, :])[0, 0])
+
+
+def _frame_span(pieces: Sequence[Sighting]) -> tuple[int, int] | None:
+    spans = [piece.frame_span for piece in pieces]
+    if any(span is None for span in spans):
+        return None
+    return min(span[0] for span in spans if span), max(span[1] for span in spans if span)
 
 
 def _frames_seen(pieces: list[Sighting]) -> int:

@@ -137,3 +137,39 @@ def test_a_truncated_source_keeps_what_it_showed(tmp_path: Path) -> None:
         with session_factory(engine)() as session:
             classes = [c.class_name for c in session.scalars(select(Candidate))]
     assert classes == ["vendor_stall"]  # 50 s → 279.5 s is past the 180 s dwell: recorded before the error
+
+
+class FlickeringDetector(ScheduledDetector):
+    """The schedule, plus an ad board it sees on a bare wall for one second in every twenty, for three minutes."""
+
+    def detect_frames(self, frames: Sequence[Frame]) -> list[Detections]:
+        out = []
+        for frame, found in zip(frames, super().detect_frames(frames), strict=True):
+            t = frame.timestamp
+            if 40.0 <= t <= 240.0 and t % 20.0 < 1.0:
+                flicker = Detections(
+                    xyxy=np.array([[200, 10, 260, 60]], np.float32),
+                    confidence=np.array([0.8], np.float32),
+                    class_id=np.array([NAMES.index("ad_board")], np.int64),
+                )
+                found = Detections.merge([found, flicker])
+            out.append(found)
+        return out
+
+
+def test_a_detector_flicker_seen_now_and_then_for_minutes_is_not_a_standing_object(tmp_path: Path) -> None:
+    detector = FlickeringDetector(STREET)
+    with created_engine("sqlite", tmp_path) as engine:
+        sink = fixed_camera_recorder(
+            session_factory(engine), "street.mp4", START, camera_key="cam-1", camera_name="cam 1", at=CAMERA
+        )
+        SourcePipeline(detector, PipelineSettings.for_camera("fixed", NAMES, 2.0)).run(frames(400.0), sink.handle)
+        with session_factory(engine)() as session:
+            candidates = list(session.scalars(select(Candidate)))
+            [flicker] = session.scalars(select(Sighting).where(Sighting.class_name == "ad_board"))
+    assert sorted(c.class_name for c in candidates) == ["signboard", "vendor_stall"]  # no reference given here
+    assert flicker.status == "dropped" and flicker.dwell_s >= 180  # long enough for the dwell rule alone
+    assert flicker.drop_reason == (
+        f"detected in {flicker.frames_seen} of the 401 frames tracked over its 200 s on a fixed camera "
+        f"({flicker.frames_seen / 401:.0%}); ad_board needs 50%"
+    )

@@ -71,3 +71,43 @@ def test_scenery_whose_best_view_was_stretched_by_a_passer_by_is_still_in_the_re
 def test_an_object_that_stands_elsewhere_is_new(moved_to: Sequence[float]) -> None:
     sighting, baseline = tracked(GoodsDetector(crowded=(-1.0, -1.0), moved_to=moved_to))
     assert baseline.explains(sighting) is None
+
+
+def _seen_as(class_name: str, box: Sequence[float]) -> Sighting:
+    frame = next(frames(1.0))
+    return Sighting(
+        source_id="street.mp4",
+        track_id=1,
+        class_id=NAMES.index(class_name),
+        class_name=class_name,
+        first_time=0.0,
+        last_time=300.0,
+        frames_seen=600,
+        score=0.5,
+        best_frame=frame,
+        best_box=np.asarray(box, np.float32),
+    )
+
+
+def _reference_of(class_name: str, box: Sequence[float], **changes: object) -> Baseline:
+    shown = Detections(
+        xyxy=np.array([box], np.float32),
+        confidence=np.array([0.3], np.float32),
+        class_id=np.array([NAMES.index(class_name)], np.int64),
+    )
+    return Baseline(shown, NAMES, START, **changes)  # type: ignore[arg-type]
+
+
+def test_a_class_the_detector_takes_for_the_references_on_the_same_object_is_explained_by_it() -> None:
+    """The window ad read as a poster in the reference is the same ad: not new, and the reason says how it was seen."""
+    reference = _reference_of("poster", GOODS, lookalikes=(("poster", "win_ad"),))
+    reason = reference.explains(_seen_as("win_ad", GOODS))
+    assert reason == "in the reference image of 2026-05-06T02:00+00:00 (seen there as poster): not new"
+    assert reference.explains(_seen_as("poster", GOODS)) == "in the reference image of 2026-05-06T02:00+00:00: not new"
+
+
+def test_classes_outside_the_lookalike_groups_are_new_where_the_reference_shows_another_class() -> None:
+    reference = _reference_of("poster", GOODS, lookalikes=(("poster", "win_ad"),))
+    assert reference.explains(_seen_as("vendor_stall", GOODS)) is None  # a stall set up in front of the poster
+    assert _reference_of("poster", GOODS).explains(_seen_as("win_ad", GOODS)) is None  # no groups: same class only
+    assert reference.explains(_seen_as("win_ad", (20.0, 20.0, 60.0, 60.0))) is None  # elsewhere in the view

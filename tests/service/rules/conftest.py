@@ -24,8 +24,10 @@ def make_observation(
     score: float = 0.8,
     where: tuple[float, float] | None = None,
     kind: str | None = "fixed",
+    tracked: int | None = None,
 ) -> Observation:
-    """An observation first seen ``at`` and last seen ``dwell_s`` later, at ``where`` (lat, lon) if given."""
+    """An observation first seen ``at`` and last seen ``dwell_s`` later, at ``where`` (lat, lon) if given; detected in
+    ``frames`` of the ``tracked`` frames tracked meanwhile, when given."""
     return Observation(
         source="cam-7.mp4",
         track_key="1",
@@ -37,6 +39,7 @@ def make_observation(
         location=GeoPoint(*where) if where is not None else None,
         camera_key="cam-7",
         camera_kind=kind,
+        frames_tracked=tracked,
     )
 
 

@@ -141,6 +141,7 @@ BAD_FILES = [
     ("rules.yaml", "persistence:\n  all: {min_scor: 0.5}\n", "persistence.all.min_scor", "unknown field"),
     ("rules.yaml", "persistence:\n  poster: {patrol_frames: 0}\n", "persistence.poster", "patrol_frames"),
     ("rules.yaml", "persistence:\n  poster: {min_score: high}\n", "persistence.poster.min_score", "a number"),
+    ("rules.yaml", "persistence:\n  poster: {fixed_coverage: 50}\n", "persistence.poster", "fixed_coverage"),
     ("rules.yaml", "persistence: [1, 2]\n", "persistence", "expected a mapping"),
     ("rules.yaml", "zones: [a.geojson]\n", "zones", "file path"),
     ("rules.yaml", "timezone: [\n", "file", "not valid YAML"),
@@ -183,7 +184,7 @@ def test_rules_yaml_can_be_loaded_directly_and_names_its_files(tmp_path: Path, t
     rules_path = tmp_path / "rules.yaml"
     rules_path.write_text(
         "timezone: Europe/Berlin\nzones: city/markets.geojson\npermits: city/approved.csv\n"
-        "persistence:\n  all: {min_score: 0.4}\n  banner: {fixed_dwell_seconds: 30}\n",
+        "persistence:\n  all: {min_score: 0.4}\n  banner: {fixed_dwell_seconds: 30, fixed_coverage: 0.3}\n",
         encoding="utf-8",
     )
     rules = RuleBook.load(rules_path, taxonomy=taxonomy)
@@ -191,8 +192,8 @@ def test_rules_yaml_can_be_loaded_directly_and_names_its_files(tmp_path: Path, t
     assert [permit.number for permit in rules.permits] == ["P-1"]
     assert rules.settings.timezone == "Europe/Berlin"
     banner, stall = rules.settings.persistence_of("banner"), rules.settings.persistence_of("vendor_stall")
-    assert (banner.fixed_dwell_seconds, banner.min_score) == (30, 0.4)
-    assert (stall.fixed_dwell_seconds, stall.min_score) == (180, 0.4)
+    assert (banner.fixed_dwell_seconds, banner.min_score, banner.fixed_coverage) == (30, 0.4, 0.3)
+    assert (stall.fixed_dwell_seconds, stall.min_score, stall.fixed_coverage) == (180, 0.4, 0.5)
 
 
 def test_a_folder_with_only_zones_uses_the_default_settings(tmp_path: Path, taxonomy: Taxonomy) -> None:

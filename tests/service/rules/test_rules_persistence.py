@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -138,3 +139,32 @@ def test_persistence_rejects_nonsense(changes: dict[str, float]) -> None:
 def test_settings_reject_an_unknown_time_zone() -> None:
     with pytest.raises(ValueError, match="Asia/Shanghia"):
         RuleSettings(timezone="Asia/Shanghia")
+
+
+@pytest.mark.parametrize("kind", ["fixed", "ptz"])
+def test_a_flicker_seen_in_few_of_the_frames_tracked_is_dropped_on_cameras_that_stand_still(
+    taxonomy: Taxonomy, observe: Observe, kind: str
+) -> None:
+    fallback = Persistence(fixed_dwell_seconds=120.0, ptz_dwell_seconds=60.0, patrol_frames=3, min_score=0.25)
+    rules = RuleBook(RuleSettings(fallback=replace(fallback, fixed_coverage=0.3)), taxonomy=taxonomy)
+    flicker = rules.judge(observe("ad_board", kind=kind, dwell_s=168.0, frames=12, tracked=337))
+    assert not flicker.accepted
+    camera = "a fixed camera" if kind == "fixed" else "a PTZ camera"
+    assert (
+        flicker.reason
+        == f"detected in 12 of the 337 frames tracked over its 168 s on {camera} (4%); ad_board needs 30%"
+    )
+    assert rules.judge(observe("ad_board", kind=kind, dwell_s=168.0, frames=102, tracked=337)).accepted
+    assert rules.judge(observe("ad_board", kind=kind, dwell_s=168.0, frames=12, tracked=None)).accepted  # not known
+
+
+def test_coverage_is_not_asked_of_patrol_video_or_external_detections(taxonomy: Taxonomy, observe: Observe) -> None:
+    fallback = Persistence(fixed_dwell_seconds=120.0, ptz_dwell_seconds=60.0, patrol_frames=3, min_score=0.25)
+    rules = RuleBook(RuleSettings(fallback=replace(fallback, fixed_coverage=0.9)), taxonomy=taxonomy)
+    assert rules.judge(observe("banner", kind="patrol", frames=3, dwell_s=20.0, tracked=100)).accepted
+    assert rules.judge(observe("banner", kind=None, frames=1, dwell_s=0.0, tracked=100)).accepted
+
+
+def test_coverage_outside_zero_to_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="fixed_coverage"):
+        Persistence(fixed_dwell_seconds=1.0, ptz_dwell_seconds=1.0, patrol_frames=1, min_score=0.1, fixed_coverage=1.5)
