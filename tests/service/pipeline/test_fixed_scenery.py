@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 
 from service.pipeline.baseline import Baseline
 from service.pipeline.source import PipelineSettings, SourcePipeline
+from service.pipeline.wiring import reference_baseline
 from vision.detections import Detections
 from vision.frame import Frame
 from vision.sighting import Sighting
@@ -111,3 +113,20 @@ def test_classes_outside_the_lookalike_groups_are_new_where_the_reference_shows_
     assert reference.explains(_seen_as("vendor_stall", GOODS)) is None  # a stall set up in front of the poster
     assert _reference_of("poster", GOODS).explains(_seen_as("win_ad", GOODS)) is None  # no groups: same class only
     assert reference.explains(_seen_as("win_ad", (20.0, 20.0, 60.0, 60.0))) is None  # elsewhere in the view
+
+
+class ShownAs:
+    """A detector that sees one object of ``class_name`` at ``GOODS`` in every frame."""
+
+    def __init__(self, class_name: str) -> None:
+        self.class_name = class_name
+
+    def detect_frames(self, frames: Sequence[Frame]) -> list[Detections]:
+        return [_reference_of(self.class_name, GOODS).detections for _ in frames]
+
+
+def test_the_services_reference_knows_the_shipped_detectors_lookalikes() -> None:
+    reference = next(frames(1.0))
+    baseline = reference_baseline(ShownAs("poster"), replace(reference, wall_time=START))
+    assert baseline.explains(_seen_as("win_ad", GOODS)) is not None
+    assert baseline.explains(_seen_as("vendor_stall", GOODS)) is None
