@@ -4,9 +4,9 @@ Rules, in the order they are applied (the first that drops an observation gives 
 
 1. The class must be in the taxonomy and not scene context (``window``, ``door`` … are never violations).
 2. Its aggregated score must reach the class's ``min_score`` (every camera kind, external detections too).
-3. Persistence: dwell on fixed and PTZ cameras, and there also detected in enough of the frames tracked while it
-   was in view (``fixed_coverage``, when the observation says how many were tracked); frames on patrol video
-   (external detections skip it).
+3. Persistence: dwell on fixed and PTZ cameras, and on fixed ones also detected in enough of the frames tracked
+   while it was in view (``fixed_coverage``, when the observation says how many were tracked); frames on patrol
+   video (external detections skip it).
 4. Without a location it is accepted here: zones and permits cannot apply (the reason says so).
 5. Zones: a ``deny`` zone keeps it a candidate whatever overlapping zones allow; else a zone that allows its class
    (or violation type) at the time it was seen drops it. Time outside a zone's hours shorter than the camera's
@@ -182,10 +182,10 @@ class RuleBook:
         if kind in _CAMERA_WORDS and observation.dwell_seconds < needed:
             return f"seen {observation.dwell_seconds:.1f} s on {_CAMERA_WORDS[kind]}; {name} needs {needed:g} s"
         tracked = observation.frames_tracked
-        if kind in _CAMERA_WORDS and tracked and observation.frames_seen < thresholds.fixed_coverage * tracked:
+        if kind == "fixed" and tracked and observation.frames_seen < thresholds.fixed_coverage * tracked:
             return (
                 f"detected in {observation.frames_seen} of the {tracked} frames tracked over its "
-                f"{observation.dwell_seconds:.0f} s on {_CAMERA_WORDS[kind]} "
+                f"{observation.dwell_seconds:.0f} s on a fixed camera "
                 f"({observation.frames_seen / tracked:.0%}); {name} needs {thresholds.fixed_coverage:.0%}"
             )
         return None

@@ -16,13 +16,15 @@ Why the defaults are what they are:
 - Patrol video: 3 frames for every class, i.e. the tracker held the object over several sampled frames rather than
   one lucky detection. The count depends on the sampling rate (at 2 fps and 30 km/h a roadside object stays in view
   for several seconds); raise it for dense sampling.
-- ``fixed_coverage`` 0.5 for every class (fixed and PTZ cameras): detected in at least half of the frames tracked
-  from its first to its last. The dwell rule counts from the first to the last detection, so a detector that
+- ``fixed_coverage`` 0.5 for every class (fixed cameras): detected in at least half of the frames tracked from its
+  first to its last. The dwell rule counts from the first to the last detection, so a detector that
   flickers on a wall now and then over three minutes would otherwise pass it. On the dev fixed-camera clips (seeds
   7403-7409, 2 fps) the staying stalls were detected in 74-100% of their frames by the shipped model and the
   next stage, the flickers that became extra candidates in 4% (an ad board, 12 of 337 frames) and 34% (a box on
   the top edge of the view) (2026-11-26). A street crowded enough to hide a stall more than half the time needs a
-  lower value in ``rules.yaml``.
+  lower value in ``rules.yaml``. Not on PTZ cameras: a tour that comes back to a preset within two minutes makes one
+  sighting of the object across visits (`vision.track.StationaryMerger`), tracked also while the camera looked
+  elsewhere.
 - ``min_score`` 0.25 for every class: the shipped model's default confidence (models/xiuhua-n/card.yaml), so the
   rule does not silently tighten the detector, yet it also applies to external detections, whose systems may report
   anything. Raise it per class once a model's per-class precision is known. Tracking also sees detections down to
@@ -58,7 +60,7 @@ class Persistence:
         patrol_frames: Minimum sampled frames of patrol video the object was detected in (``Sighting.frames_seen``:
             its track's first detection included), e.g. 3 means three detections.
         min_score: Minimum aggregated score, for every camera kind and for external detections.
-        fixed_coverage: On fixed and PTZ cameras, the least share of the frames tracked while it was in view (from
+        fixed_coverage: On fixed cameras, the least share of the frames tracked while it was in view (from
             its first to its last) that it must have been detected in: something that stands there is detected in
             most of them, a detector's flicker on a wall or an edge in a few, however long apart the flickers.
     """
