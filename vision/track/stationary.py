@@ -197,10 +197,10 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _frame_span(pieces: Sequence[Sighting]) -> tuple[int, int] | None:
-    spans = [piece.frame_span for piece in pieces]
-    if any(span is None for span in spans):
-        return None
-    return min(span[0] for span in spans if span), max(span[1] for span in spans if span)
+    known = [piece.frame_span for piece in pieces if piece.frame_span is not None]
+    if len(known) < len(pieces):
+        return None  # a piece built elsewhere: how many frames the whole was tracked over is not known
+    return min(first for first, _ in known), max(last for _, last in known)
 
 
 def _frames_seen(pieces: list[Sighting]) -> int:
